@@ -1,0 +1,354 @@
+//! Command-line interface: parses arguments, runs one command, prints its result and turns the
+//! outcome into an exit code (see [`crate::error::exit`]).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use colored::Colorize;
+use serde_json::json;
+
+use crate::course::{self, Course};
+use crate::error::{Error, exit};
+use crate::report::{self, CheckReport};
+use crate::state::{LastVerdict, Store};
+use crate::yaml::Source;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubelab",
+    version,
+    about = "Lab-exercise grader and courseware runner for Kubernetes courses",
+    after_help = "Exit codes: 0 all passed, 1 assertions failed, 2 usage or input error, 3 cluster not readable."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The course folder (with units/ and checks/); default: found from the current folder.
+    #[arg(long, global = true, env = "KUBELAB_COURSE", value_name = "DIR")]
+    pub course: Option<PathBuf>,
+    /// Colour: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List units and exercises with kind, points and your progress.
+    List,
+    /// Show an exercise's instructions (and the reference solution with --solution).
+    Show {
+        exercise: String,
+        /// Also print the reference manifest(s).
+        #[arg(long)]
+        solution: bool,
+    },
+    /// Reveal the next hint of an exercise (all revealed so far are shown).
+    Hint {
+        exercise: String,
+        /// Start again from the first hint.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Check your work: a manifest offline with --file.
+    Check(CheckArgs),
+    /// Validate the course itself: every file, check, expression and reference manifest.
+    Lint {
+        /// Course folder (default: the current course).
+        path: Option<PathBuf>,
+    },
+    /// Print or write the JSON Schemas of the course files (checks/schemas/).
+    Schemas {
+        /// Write them into the course's checks/schemas/ instead of printing.
+        #[arg(long)]
+        write: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The exercise id, e.g. image-processor.
+    pub exercise: String,
+    /// Check this manifest offline, before applying it.
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => exit::INPUT,
+            };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("KUBELAB_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    setup_color(cli.global.color);
+    let output = cli.global.output;
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            print_error(&e, output);
+            e.exit_code()
+        }
+    }
+}
+
+fn setup_color(choice: ColorChoice) {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    colored::control::set_override(on);
+}
+
+pub fn print_error(e: &Error, output: Output) {
+    if output == Output::Json {
+        let body = json!({
+            "kubelab": report::FORMAT_VERSION,
+            "error": {
+                "exit_code": e.exit_code(),
+                "diagnostics": e.diagnostics(),
+            }
+        });
+        println!("{}", serde_json::to_string_pretty(&body).expect("json"));
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    match e {
+        Error::Input(diags) => {
+            for d in diags {
+                let _ = writeln!(
+                    stderr,
+                    "{} {}",
+                    "error:".red().bold(),
+                    report::render_diagnostic(d)
+                );
+            }
+            if diags.len() > 1 {
+                let _ = writeln!(stderr, "{} problems found", diags.len());
+            }
+        }
+        Error::Cluster { message, help } => {
+            let _ = writeln!(stderr, "{} {}", "error:".red().bold(), message);
+            if let Some(h) = help {
+                let _ = writeln!(stderr, "  {} {h}", "help:".cyan());
+            }
+        }
+        other => {
+            let _ = writeln!(stderr, "{} {other}", "error:".red().bold());
+        }
+    }
+}
+
+fn emit(output: Output, human: impl FnOnce() -> String, json: impl FnOnce() -> serde_json::Value) {
+    match output {
+        Output::Human => print!("{}", human()),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&json()).expect("json")),
+    }
+}
+
+pub fn run(cli: Cli) -> Result<i32, Error> {
+    let g = cli.global;
+    match cli.command {
+        Command::Lint { path } => {
+            let root = match path {
+                Some(p) => lint_root(&p)?,
+                None => course::discover(g.course.as_deref())?,
+            };
+            let summary = crate::course::lint::lint(&root)?;
+            emit(
+                g.output,
+                || {
+                    format!(
+                        "{} {} unit(s), {} exercise(s), {} reference manifest(s), {} reusable check(s), {} assertion(s)\n",
+                        "ok".green().bold(),
+                        summary.units,
+                        summary.exercises,
+                        summary.references,
+                        summary.checks,
+                        summary.assertions
+                    )
+                },
+                || json!({"kubelab": report::FORMAT_VERSION, "lint": "ok", "summary": summary}),
+            );
+            Ok(exit::PASSED)
+        }
+        Command::Schemas { write } => {
+            let files = course::schema_files();
+            if write {
+                let root = course::discover(g.course.as_deref())?;
+                let dir = root.join("checks").join("schemas");
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| Error::io(&dir.display().to_string(), e))?;
+                for (name, schema) in files {
+                    let path = dir.join(name);
+                    let text = serde_json::to_string_pretty(&schema).expect("json") + "\n";
+                    std::fs::write(&path, text)
+                        .map_err(|e| Error::io(&path.display().to_string(), e))?;
+                    println!("wrote {}", path.display());
+                }
+            } else {
+                let all: serde_json::Map<String, serde_json::Value> =
+                    files.into_iter().map(|(n, s)| (n.to_owned(), s)).collect();
+                println!("{}", serde_json::to_string_pretty(&all).expect("json"));
+            }
+            Ok(exit::PASSED)
+        }
+        command => {
+            let root = course::discover(g.course.as_deref())?;
+            let course = Course::load(&root)?;
+            let mut store = Store::for_course(&root);
+            let code = run_on_course(command, &course, &mut store, g.output);
+            if let Some(w) = &store.warning {
+                eprintln!("{} {w}", "warning:".yellow().bold());
+            }
+            code
+        }
+    }
+}
+
+fn lint_root(p: &Path) -> Result<PathBuf, Error> {
+    if p.join("units").is_dir() {
+        return Ok(p.to_path_buf());
+    }
+    if p.file_name().is_some_and(|n| n == "units") && p.is_dir() {
+        if let Some(parent) = p.parent() {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            return Ok(parent.to_path_buf());
+        }
+    }
+    Err(Error::Usage(format!(
+        "{} is neither a course folder (with units/) nor its units/ folder",
+        p.display()
+    )))
+}
+
+fn run_on_course(
+    command: Command,
+    course: &Course,
+    store: &mut Store,
+    output: Output,
+) -> Result<i32, Error> {
+    match command {
+        Command::List => {
+            let state = store.load();
+            emit(
+                output,
+                || crate::show::render_list(course, &state),
+                || crate::show::list_json(course, &state),
+            );
+            Ok(exit::PASSED)
+        }
+        Command::Show { exercise, solution } => {
+            let ex = course.exercise(&exercise)?;
+            let refs = if solution {
+                crate::show::read_references(course, ex)?
+            } else {
+                Vec::new()
+            };
+            emit(
+                output,
+                || crate::show::render_exercise(course, ex, &refs),
+                || crate::show::exercise_json(ex, &refs),
+            );
+            Ok(exit::PASSED)
+        }
+        Command::Hint { exercise, reset } => {
+            let ex = course.exercise(&exercise)?;
+            let mut state = store.load();
+            let progress = state.exercises.entry(ex.id().to_owned()).or_default();
+            if reset {
+                progress.hints_shown = 0;
+            }
+            let total = ex.file.hints.len();
+            if !reset && progress.hints_shown < total {
+                progress.hints_shown += 1;
+            }
+            let shown = progress.hints_shown.min(total);
+            store.save(&state)?;
+            emit(
+                output,
+                || crate::show::render_hints(ex, shown),
+                || json!({"kubelab": report::FORMAT_VERSION, "exercise": ex.id(), "hints": &ex.file.hints[..shown], "total": total}),
+            );
+            Ok(exit::PASSED)
+        }
+        Command::Check(args) => {
+            let ex = course.exercise(&args.exercise)?;
+            let Some(file) = args.file else {
+                return Err(Error::Usage(
+                    "give the manifest to check offline with --file FILE".to_owned(),
+                ));
+            };
+            let shown = file.display().to_string();
+            let source = Source::read(&file, shown)?;
+            let report = crate::offline::check(ex, &source)?;
+            record(store, &report)?;
+            print_report(&report, output);
+            Ok(report.exit_code())
+        }
+        Command::Lint { .. } | Command::Schemas { .. } => unreachable!("handled before loading"),
+    }
+}
+
+fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
+    let mut state = store.load();
+    let p = state.exercises.entry(report.exercise.clone()).or_default();
+    p.last = Some(LastVerdict {
+        passed: report.passed,
+        mode: serde_json::to_value(report.mode)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        earned: report.score.earned,
+        possible: report.score.possible,
+        at: jiff::Timestamp::now().to_string(),
+    });
+    store.save(&state)
+}
+
+pub fn print_report(report: &CheckReport, output: Output) {
+    emit(
+        output,
+        || report::render_check(report),
+        || serde_json::to_value(report).expect("report serialises"),
+    );
+}

@@ -1,0 +1,174 @@
+//! The one error type of kubelab: what went wrong, what the user should do, and which exit code
+//! that means. Input problems carry [`Diagnostic`]s that name the file, line, column and field.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Every assertion passed.
+    pub const PASSED: i32 = 0;
+    /// The learner's work was judged and at least one assertion failed.
+    pub const FAILED: i32 = 1;
+    /// Usage or input error: a bad flag, an unreadable or invalid file, an unknown exercise.
+    pub const INPUT: i32 = 2;
+    /// The cluster could not be read: no kubeconfig, unreachable, forbidden, timed out.
+    pub const CLUSTER: i32 = 3;
+}
+
+/// One precise complaint about a file (or an object, for cluster input).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The file as shown to the user (or `<object kind/name>` for cluster objects).
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// The field in dotted form, `exercises[2].points`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn file(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: file.into(),
+            line: None,
+            column: None,
+            field: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        if line > 0 {
+            self.line = Some(line);
+            self.column = Some(column.max(1));
+        }
+        self
+    }
+
+    pub fn at_pos(self, pos: crate::yaml::Pos) -> Self {
+        self.at(pos.line, pos.column)
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        let f = field.into();
+        if !f.is_empty() {
+            self.field = Some(f);
+        }
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `file:line:column`, as far as known.
+    pub fn location(&self) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
+            (Some(l), None) => format!("{}:{l}", self.file),
+            _ => self.file.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.location())?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or flag the user gave is wrong; every problem found is listed.
+    #[error("{}", list(.0))]
+    Input(Vec<Diagnostic>),
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The cluster could not be read; the message says what to do.
+    #[error("{message}")]
+    Cluster {
+        message: String,
+        help: Option<String>,
+    },
+}
+
+fn list(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Error {
+    pub fn input(d: Diagnostic) -> Self {
+        Error::Input(vec![d])
+    }
+
+    pub fn io(file: &str, source: std::io::Error) -> Self {
+        Error::Io {
+            file: file.to_owned(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input(_) | Error::Usage(_) | Error::Io { .. } => exit::INPUT,
+            Error::Cluster { .. } => exit::CLUSTER,
+        }
+    }
+
+    /// The diagnostics, for JSON output; other errors become one file-less diagnostic.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            Error::Input(d) => d.clone(),
+            Error::Cluster { message, help } => vec![Diagnostic {
+                file: String::new(),
+                line: None,
+                column: None,
+                field: None,
+                message: message.clone(),
+                help: help.clone(),
+            }],
+            other => vec![Diagnostic {
+                file: String::new(),
+                line: None,
+                column: None,
+                field: None,
+                message: other.to_string(),
+                help: None,
+            }],
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,19 @@
+//! kubelab: a lab-exercise grader and courseware runner for Kubernetes courses.
+//!
+//! Data flows one way: [`course`] loads and compiles the course; the learner's work is gathered
+//! (a manifest by [`manifest`], cluster state by the live checker); [`check`] judges it; and
+//! [`report`] prints it. [`cli`] wires commands to that flow.
+
+pub mod check;
+pub mod cli;
+pub mod course;
+pub mod error;
+pub mod manifest;
+pub mod offline;
+pub mod report;
+pub mod schema;
+pub mod show;
+pub mod state;
+pub mod yaml;
+
+pub use error::{Error, Result};

@@ -1,0 +1,269 @@
+//! A learner's manifest, checked offline: split into Kubernetes objects, validated against the
+//! kind's schema and the API server's own rules, container scripts linted for busybox `sh`.
+
+pub mod kube_schema;
+pub mod shell;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::error::{Diagnostic, Error};
+use crate::yaml::{self, Node, Source};
+
+/// One object of a manifest file.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// 1-based document number in the file.
+    pub document: usize,
+    pub node: Node,
+    pub json: Json,
+    pub api_version: String,
+    pub kind: String,
+    pub name: Option<String>,
+}
+
+impl Object {
+    /// `Job/image-processor`.
+    pub fn label(&self) -> String {
+        format!(
+            "{}/{}",
+            self.kind,
+            self.name.as_deref().unwrap_or("(no name)")
+        )
+    }
+}
+
+/// How serious a finding is: errors make the check fail; warnings are advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A problem found in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// `schema`, `api-rule` or `shell`.
+    pub category: &'static str,
+    #[serde(flatten)]
+    pub diagnostic: Diagnostic,
+}
+
+/// Parses a manifest file into objects. Malformed YAML, an empty file or a document that is not
+/// a Kubernetes object is an input error: nothing can be judged.
+pub fn parse(source: &Source) -> Result<Vec<Object>, Error> {
+    let docs = yaml::parse_documents(source)?;
+    if docs.is_empty() {
+        return Err(Error::input(
+            Diagnostic::file(
+                &source.name,
+                "holds no Kubernetes object (the file is empty)",
+            )
+            .with_help("write the Job manifest into it, starting with `apiVersion: batch/v1`"),
+        ));
+    }
+    let mut objects = Vec::new();
+    let mut diags = Vec::new();
+    for (i, node) in docs.into_iter().enumerate() {
+        let document = i + 1;
+        let not_object = |what: &str| {
+            Diagnostic::file(
+                &source.name,
+                format!("document {document} is not a Kubernetes object: {what}"),
+            )
+            .at_pos(node.pos)
+            .with_help("every document needs `apiVersion`, `kind` and `metadata.name`")
+        };
+        if !matches!(node.value, yaml::Value::Map(_)) {
+            diags.push(not_object(&format!(
+                "it is a {}, not a mapping",
+                node.type_name()
+            )));
+            continue;
+        }
+        let api_version = node.get("apiVersion").and_then(Node::as_str);
+        let kind = node.get("kind").and_then(Node::as_str);
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            let missing: Vec<&str> = [("apiVersion", api_version), ("kind", kind)]
+                .iter()
+                .filter(|(_, v)| v.is_none())
+                .map(|(n, _)| *n)
+                .collect();
+            diags.push(not_object(&format!(
+                "it has no `{}`",
+                missing.join("` or `")
+            )));
+            continue;
+        };
+        let json = node.to_json();
+        let name = json
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .map(str::to_owned);
+        if kind == "List" {
+            diags.push(
+                Diagnostic::file(&source.name, "a `kind: List` is not supported here")
+                    .at_pos(node.pos)
+                    .with_help("write each object as its own document, separated by `---`"),
+            );
+            continue;
+        }
+        objects.push(Object {
+            document,
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            name,
+            json,
+            node,
+        });
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    Ok(objects)
+}
+
+/// Schema, API rules and shell lint for every object.
+pub fn validate(source: &Source, objects: &[Object]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for obj in objects {
+        match kube_schema::schema_for(&obj.api_version, &obj.kind) {
+            Some(schema) => {
+                for d in schema.check(source, &obj.node, &obj.json) {
+                    findings.push(Finding {
+                        severity: Severity::Error,
+                        category: "schema",
+                        diagnostic: d,
+                    });
+                }
+            }
+            None => {
+                let known = kube_schema::KINDS.iter().any(|(_, k)| *k == obj.kind);
+                let message = if known {
+                    let versions: Vec<&str> = kube_schema::KINDS
+                        .iter()
+                        .filter(|(_, k)| *k == obj.kind)
+                        .map(|(v, _)| *v)
+                        .collect();
+                    format!(
+                        "{} is not served as `{}`; use apiVersion {}",
+                        obj.kind,
+                        obj.api_version,
+                        versions.join(" or ")
+                    )
+                } else {
+                    format!(
+                        "kubelab has no offline schema for {} {}; it is not validated",
+                        obj.api_version, obj.kind
+                    )
+                };
+                findings.push(Finding {
+                    severity: if known {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    category: "schema",
+                    diagnostic: Diagnostic::file(&source.name, message)
+                        .at_pos(obj.node.locate(if known { "/apiVersion" } else { "/kind" }))
+                        .field(if known { "apiVersion" } else { "kind" }),
+                });
+            }
+        }
+        findings.extend(rules(source, obj));
+        findings.extend(shell::lint_object(source, obj));
+    }
+    findings
+}
+
+/// The API server's validation beyond the schema, with the server's own words, so the learner
+/// sees offline what `kubectl apply` would answer.
+fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut push = |pointer: &str, message: String, help: &str| {
+        out.push(Finding {
+            severity: Severity::Error,
+            category: "api-rule",
+            diagnostic: Diagnostic::file(&source.name, message)
+                .at_pos(obj.node.locate(pointer))
+                .field(yaml::pointer_to_path(pointer))
+                .with_help(help),
+        });
+    };
+    let j = &obj.json;
+    match obj.name.as_deref() {
+        None if j.pointer("/metadata/generateName").is_none() => push(
+            "/metadata",
+            "missing `name`: the API server refuses objects without a name".to_owned(),
+            "add `metadata.name`",
+        ),
+        Some(name) if !is_dns_subdomain(name) => push(
+            "/metadata/name",
+            format!(
+                "`{name}` is not a valid name: use lower-case letters, digits and `-`, starting and ending with a letter or digit"
+            ),
+            "for example `image-processor`",
+        ),
+        _ => {}
+    }
+    if obj.api_version == "batch/v1" && obj.kind == "Job" {
+        let policy = j
+            .pointer("/spec/template/spec/restartPolicy")
+            .and_then(Json::as_str);
+        match policy {
+            Some("OnFailure") | Some("Never") => {}
+            Some(other) if other == "Always" => push(
+                "/spec/template/spec/restartPolicy",
+                "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\" (the API server refuses `Always` in a Job)"
+                    .to_owned(),
+                "a Job's pods must be allowed to finish: use `Never` (a failed pod is replaced) or `OnFailure` (the container restarts in place)",
+            ),
+            Some(_) => {} // not one of the enum: the schema already says so
+            None if j.pointer("/spec/template/spec").is_some() => push(
+                "/spec/template/spec",
+                "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_owned(),
+                "a Pod's default restartPolicy is Always, which a Job refuses: add `restartPolicy: Never`",
+            ),
+            None => {}
+        }
+        if j.pointer("/spec/completionMode").and_then(Json::as_str) == Some("Indexed")
+            && j.pointer("/spec/completions").is_none()
+        {
+            push(
+                "/spec/completionMode",
+                "spec.completions: Required value: when completion mode is Indexed".to_owned(),
+                "an Indexed Job needs `completions`: one index per work item",
+            );
+        }
+        if let (Some(p), Some(c)) = (
+            j.pointer("/spec/parallelism").and_then(Json::as_i64),
+            j.pointer("/spec/completions").and_then(Json::as_i64),
+        ) {
+            if p > c && c > 0 {
+                out.push(Finding {
+                    severity: Severity::Warning,
+                    category: "api-rule",
+                    diagnostic: Diagnostic::file(
+                        &source.name,
+                        format!("parallelism {p} is above completions {c}: the Job never runs more than {c} pods at once"),
+                    )
+                    .at_pos(obj.node.locate("/spec/parallelism"))
+                    .field("spec.parallelism"),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn is_dns_subdomain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+}

@@ -1,0 +1,313 @@
+//! What the learner reads: the check report (findings, verdicts, score) as coloured text or as
+//! JSON of a documented, stable shape (`kubelab: 1`, see README "JSON output").
+
+use std::fmt::Write as _;
+
+use colored::Colorize;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::check::{Mode, Status, Verdict};
+use crate::error::Diagnostic;
+use crate::manifest::{Finding, Severity};
+
+/// Version of the JSON shapes; bumped only on incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Score {
+    /// Points earned, to one decimal.
+    pub earned: f64,
+    /// Points the judged assertions are worth.
+    pub possible: f64,
+    /// The exercise's full points.
+    pub exercise_points: u32,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// A known failure mode recognised in the evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct PitfallHit {
+    pub id: String,
+    /// Where it was seen: `pod dynamic-workload-abcde log`, `event FailedScheduling`.
+    pub seen_in: String,
+    /// The matching text, cleaned.
+    pub text: String,
+    pub explanation: String,
+}
+
+/// The result of checking one exercise.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub kubelab: u32,
+    pub exercise: String,
+    pub title: String,
+    pub mode: Mode,
+    /// The manifest file, cluster namespace or bundle judged.
+    pub source: String,
+    pub passed: bool,
+    pub score: Score,
+    pub findings: Vec<Finding>,
+    pub assertions: Vec<Verdict>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pitfalls: Vec<PitfallHit>,
+    /// Derived facts per target (live only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Json>,
+    /// Informational notes (e.g. how the evidence was gathered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn new(
+        exercise: &crate::course::Exercise,
+        mode: Mode,
+        source: String,
+        findings: Vec<Finding>,
+        verdicts: Vec<Verdict>,
+    ) -> CheckReport {
+        let judged: u32 = verdicts
+            .iter()
+            .filter(|v| v.status != Status::Skipped)
+            .map(|v| v.weight)
+            .sum();
+        let won: u32 = verdicts
+            .iter()
+            .filter(|v| v.status == Status::Pass)
+            .map(|v| v.weight)
+            .sum();
+        let total: u32 = exercise
+            .assertions
+            .iter()
+            .map(|a| a.weight)
+            .sum::<u32>()
+            .max(1);
+        let points = f64::from(exercise.file.points);
+        let round = |x: f64| (x * 10.0).round() / 10.0;
+        let count = |s: Status| verdicts.iter().filter(|v| v.status == s).count();
+        let errors = findings.iter().any(|f| f.severity == Severity::Error);
+        let score = Score {
+            earned: round(points * f64::from(won) / f64::from(total)),
+            possible: round(points * f64::from(judged) / f64::from(total)),
+            exercise_points: exercise.file.points,
+            passed: count(Status::Pass),
+            failed: count(Status::Fail),
+            skipped: count(Status::Skipped),
+        };
+        CheckReport {
+            kubelab: FORMAT_VERSION,
+            exercise: exercise.id().to_owned(),
+            title: exercise.file.title.clone(),
+            mode,
+            source,
+            passed: !errors && score.failed == 0,
+            score,
+            findings,
+            assertions: verdicts,
+            pitfalls: Vec::new(),
+            facts: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        if self.passed {
+            crate::error::exit::PASSED
+        } else {
+            crate::error::exit::FAILED
+        }
+    }
+}
+
+/// Removes terminal control sequences and other control characters from text that came from
+/// outside (pod logs, learner files, Event messages) before it reaches a terminal.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // ESC [ ... final byte, ESC ] ... BEL/ST, or a two-character sequence.
+                match chars.peek() {
+                    Some('[') => {
+                        chars.next();
+                        for n in chars.by_ref() {
+                            if ('@'..='~').contains(&n) {
+                                break;
+                            }
+                        }
+                    }
+                    Some(']') => {
+                        chars.next();
+                        while let Some(n) = chars.next() {
+                            if n == '\u{7}' {
+                                break;
+                            }
+                            if n == '\u{1b}' && chars.peek() == Some(&'\\') {
+                                chars.next();
+                                break;
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        chars.next();
+                    }
+                    None => {}
+                }
+            }
+            '\t' => out.push(' '),
+            '\n' => out.push('\n'),
+            c if c.is_control() => out.push('\u{fffd}'),
+            // Bidirectional overrides can make text read differently from what it is.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn mark(status: Status) -> colored::ColoredString {
+    match status {
+        Status::Pass => "✓".green().bold(),
+        Status::Fail => "✗".red().bold(),
+        Status::Skipped => "-".dimmed(),
+    }
+}
+
+pub fn render_diagnostic(d: &Diagnostic) -> String {
+    let mut s = format!("{}: ", d.location());
+    if let Some(f) = &d.field {
+        s.push_str(&format!("{}: ", f.bold()));
+    }
+    s.push_str(&clean(&d.message));
+    if let Some(h) = &d.help {
+        s.push_str(&format!("\n    {} {}", "help:".cyan(), clean(h)));
+    }
+    s
+}
+
+/// The human form of a check report.
+pub fn render_check(r: &CheckReport) -> String {
+    let mut out = String::new();
+    let what = match r.mode {
+        Mode::Offline => format!("offline check of {}", r.source),
+        Mode::Live => format!("live check of {}", r.source),
+    };
+    let _ = writeln!(
+        out,
+        "{} {} ({what})",
+        r.exercise.bold(),
+        format!("— {}", r.title).dimmed()
+    );
+
+    if !r.findings.is_empty() {
+        let _ = writeln!(out, "\n{}", "Manifest".bold().underline());
+        for f in &r.findings {
+            let tag = match f.severity {
+                Severity::Error => "error".red().bold(),
+                Severity::Warning => "warning".yellow().bold(),
+            };
+            let _ = writeln!(
+                out,
+                "  {tag} {}",
+                render_diagnostic(&f.diagnostic).replace('\n', "\n  ")
+            );
+        }
+    }
+
+    if !r.pitfalls.is_empty() {
+        let _ = writeln!(out, "\n{}", "Recognised problems".bold().underline());
+        for p in &r.pitfalls {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                "!".yellow().bold(),
+                p.seen_in,
+                clean(&p.text).italic()
+            );
+            for line in p.explanation.trim().lines() {
+                let _ = writeln!(out, "    {}", clean(line));
+            }
+        }
+    }
+
+    if !r.assertions.is_empty() {
+        let _ = writeln!(out, "\n{}", "Assertions".bold().underline());
+        let width = r.assertions.iter().map(|v| v.id.len()).max().unwrap_or(0);
+        for v in &r.assertions {
+            let msg = clean(&v.message);
+            let msg = if v.status == Status::Skipped {
+                msg.dimmed().to_string()
+            } else {
+                msg
+            };
+            let _ = writeln!(out, "  {} {:width$}  {msg}", mark(v.status), v.id);
+            for d in &v.details {
+                let _ = writeln!(out, "    {:width$}    {}", "", clean(d).dimmed());
+            }
+            if let Some(h) = &v.hint {
+                let _ = writeln!(out, "    {:width$}  {} {}", "", "hint:".cyan(), clean(h));
+            }
+        }
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "\n{} {}", "note:".dimmed(), clean(n));
+    }
+
+    let s = &r.score;
+    let verdict = if r.passed {
+        "PASSED".green().bold()
+    } else {
+        "FAILED".red().bold()
+    };
+    let errors = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let mut parts = vec![format!(
+        "{} of {} assertions passed",
+        s.passed,
+        s.passed + s.failed
+    )];
+    if errors > 0 {
+        parts.push(format!(
+            "{errors} manifest error{}",
+            if errors == 1 { "" } else { "s" }
+        ));
+    }
+    parts.push(format!(
+        "{}/{} points",
+        fmt_points(s.earned),
+        fmt_points(s.possible)
+    ));
+    if s.skipped > 0 {
+        let later = match r.mode {
+            Mode::Offline => format!("{} judged on the cluster", s.skipped),
+            Mode::Live => format!("{} judged offline only", s.skipped),
+        };
+        parts.push(later);
+    }
+    let _ = writeln!(out, "\n{verdict}  {}", parts.join(" · "));
+    out
+}
+
+pub fn fmt_points(p: f64) -> String {
+    crate::check::expr::format_number(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn strips_escape_sequences() {
+        assert_eq!(clean("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
+        assert_eq!(clean("x\u{1b}]0;title\u{7}y"), "xy");
+        assert_eq!(clean("bell\u{7}"), "bell\u{fffd}");
+        assert_eq!(clean("tab\there"), "tab here");
+    }
+}

@@ -1,0 +1,123 @@
+//! The learner's progress: last verdict per exercise and how many hints were revealed, in a
+//! small JSON file (`.kubelab/state.json` in the course folder, or `KUBELAB_STATE`). Written
+//! atomically; a damaged file is set aside, never silently overwritten.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    #[serde(default)]
+    pub exercises: BTreeMap<String, Progress>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Progress {
+    /// `passed` or `failed`, and how it was judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<LastVerdict>,
+    /// Hints revealed so far.
+    #[serde(default)]
+    pub hints_shown: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LastVerdict {
+    pub passed: bool,
+    /// `offline` or `live`.
+    pub mode: String,
+    pub earned: f64,
+    pub possible: f64,
+    /// RFC 3339 time of the check.
+    pub at: String,
+}
+
+pub struct Store {
+    path: PathBuf,
+    /// A warning to show once (e.g. the file was damaged and set aside).
+    pub warning: Option<String>,
+}
+
+impl Store {
+    pub fn for_course(course_root: &Path) -> Store {
+        let path = std::env::var_os("KUBELAB_STATE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| course_root.join(".kubelab").join("state.json"));
+        Store {
+            path,
+            warning: None,
+        }
+    }
+
+    pub fn at(path: PathBuf) -> Store {
+        Store {
+            path,
+            warning: None,
+        }
+    }
+
+    pub fn load(&mut self) -> State {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(_) => return State::default(),
+        };
+        match serde_json::from_str(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                let aside = self.path.with_extension("json.damaged");
+                let _ = std::fs::rename(&self.path, &aside);
+                self.warning = Some(format!(
+                    "progress file {} was damaged ({e}); moved it to {} and started afresh",
+                    self.path.display(),
+                    aside.display()
+                ));
+                State::default()
+            }
+        }
+    }
+
+    /// Writes to a temporary file and renames it over the old one, so a crash never leaves a
+    /// half-written state.
+    pub fn save(&self, state: &State) -> Result<(), Error> {
+        let shown = self.path.display().to_string();
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(&shown, e))?;
+        }
+        let tmp = self.path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(state).expect("state serialises");
+        std::fs::write(&tmp, text).map_err(|e| Error::io(&shown, e))?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| Error::io(&shown, e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_file_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, "{not json").unwrap();
+        let mut store = Store::at(path.clone());
+        let state = store.load();
+        assert!(state.exercises.is_empty());
+        assert!(store.warning.is_some());
+        assert!(dir.path().join("state.json.damaged").exists());
+        let mut s = State::default();
+        s.exercises.insert(
+            "x".into(),
+            Progress {
+                last: None,
+                hints_shown: 2,
+            },
+        );
+        store.save(&s).unwrap();
+        assert_eq!(Store::at(path).load().exercises["x"].hints_shown, 2);
+    }
+}
