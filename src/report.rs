@@ -122,47 +122,22 @@ impl CheckReport {
     }
 }
 
-/// Removes terminal control sequences and other control characters from text that came from
-/// outside (pod logs, learner files, Event messages) before it reaches a terminal.
+/// Makes text that came from outside (pod logs, learner files, Event messages) safe for a
+/// terminal: control characters, escape sequences and bidirectional overrides are shown as
+/// visible escapes (`\e[31m`) instead of being interpreted, so the learner sees what is there.
 pub fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    for c in text.chars() {
         match c {
-            '\u{1b}' => {
-                // ESC [ ... final byte, ESC ] ... BEL/ST, or a two-character sequence.
-                match chars.peek() {
-                    Some('[') => {
-                        chars.next();
-                        for n in chars.by_ref() {
-                            if ('@'..='~').contains(&n) {
-                                break;
-                            }
-                        }
-                    }
-                    Some(']') => {
-                        chars.next();
-                        while let Some(n) = chars.next() {
-                            if n == '\u{7}' {
-                                break;
-                            }
-                            if n == '\u{1b}' && chars.peek() == Some(&'\\') {
-                                chars.next();
-                                break;
-                            }
-                        }
-                    }
-                    Some(_) => {
-                        chars.next();
-                    }
-                    None => {}
-                }
-            }
-            '\t' => out.push(' '),
             '\n' => out.push('\n'),
-            c if c.is_control() => out.push('\u{fffd}'),
-            // Bidirectional overrides can make text read differently from what it is.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('\u{fffd}'),
+            '\t' => out.push(' '),
+            '\u{1b}' => out.push_str("\\e"),
+            '\u{7}' => out.push_str("\\a"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -305,9 +280,10 @@ mod tests {
 
     #[test]
     fn strips_escape_sequences() {
-        assert_eq!(clean("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
-        assert_eq!(clean("x\u{1b}]0;title\u{7}y"), "xy");
-        assert_eq!(clean("bell\u{7}"), "bell\u{fffd}");
+        assert_eq!(clean("a\u{1b}[31mred\u{1b}[0m b"), "a\\e[31mred\\e[0m b");
+        assert_eq!(clean("x\u{1b}]0;title\u{7}y"), "x\\e]0;title\\ay");
+        assert_eq!(clean("nul\u{0}"), "nul\\u{0}");
         assert_eq!(clean("tab\there"), "tab here");
+        assert!(!clean("\u{202e}evil").contains('\u{202e}'));
     }
 }

@@ -393,7 +393,16 @@ fn syntax_diagnostic(source: &Source, e: &serde_saphyr::Error) -> Diagnostic {
         message.truncate(i);
     }
     let message = message.trim().trim_end_matches('.').to_owned();
-    let mut diag = Diagnostic::file(&source.name, format!("invalid YAML: {message}"));
+    let mut diag =
+        if message.contains("budget") || message.contains("alias") && message.contains("limit") {
+            Diagnostic::file(
+                &source.name,
+                "the YAML expands beyond kubelab's limits (too many aliases, anchors or nodes)",
+            )
+            .with_help("a manifest needs no deep alias nesting; this looks like an alias bomb")
+        } else {
+            Diagnostic::file(&source.name, format!("invalid YAML: {message}"))
+        };
     if let Some(loc) = e.location() {
         if loc.line() > 0 {
             diag = diag.at(loc.line() as usize, loc.column() as usize);
@@ -425,14 +434,14 @@ mod tests {
 
     #[test]
     fn positions_of_keys_and_values() {
-        let src = Source::new("t.yaml", "a: 1\nb:\n  c: [x, y]\n");
+        let src = Source::new("t.yaml", "a: 1\nb:\n  c: [x, z]\n");
         let doc = parse_single(&src).unwrap();
         assert_eq!(doc.locate("/b/c").line, 3);
         assert_eq!(doc.locate("/b/c").column, 3);
-        assert_eq!(doc.locate("/b/c/1").column, 11);
+        assert_eq!(doc.locate("/b/c/1").column, 10);
         assert_eq!(
             doc.to_json(),
-            serde_json::json!({"a": 1, "b": {"c": ["x", "y"]}})
+            serde_json::json!({"a": 1, "b": {"c": ["x", "z"]}})
         );
     }
 

@@ -424,7 +424,8 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
                         m.push_str(&format!("; did you mean `{s}`?"));
                     }
                     errors.push(err("/use", m));
-                    None
+                    // Without the check, its default texts are unknown: say nothing more.
+                    return Err(errors);
                 }
                 Some(check) => {
                     let mut params = serde_json::Map::new();

@@ -208,6 +208,26 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
         ),
         _ => {}
     }
+    for meta in ["/metadata/labels", "/spec/template/metadata/labels"] {
+        if let Some(labels) = j.pointer(meta).and_then(Json::as_object) {
+            for (key, value) in labels {
+                let pointer = format!("{meta}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match value.as_str() {
+                    Some(v) if is_label_value(v) => {}
+                    Some(_) => push(
+                        &pointer,
+                        "invalid label value: at most 63 characters, letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit".to_owned(),
+                        "for example `parallel-batch`",
+                    ),
+                    None => push(
+                        &pointer,
+                        format!("label values are strings; found {}", value),
+                        "quote the value: `\"true\"`, `\"4\"`",
+                    ),
+                }
+            }
+        }
+    }
     if obj.api_version == "batch/v1" && obj.kind == "Job" {
         let policy = j
             .pointer("/spec/template/spec/restartPolicy")
@@ -216,14 +236,14 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
             Some("OnFailure") | Some("Never") => {}
             Some(other) if other == "Always" => push(
                 "/spec/template/spec/restartPolicy",
-                "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\" (the API server refuses `Always` in a Job)"
+                "Required value: valid values: \"OnFailure\", \"Never\" (the API server refuses `Always` in a Job)"
                     .to_owned(),
                 "a Job's pods must be allowed to finish: use `Never` (a failed pod is replaced) or `OnFailure` (the container restarts in place)",
             ),
             Some(_) => {} // not one of the enum: the schema already says so
             None if j.pointer("/spec/template/spec").is_some() => push(
                 "/spec/template/spec",
-                "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_owned(),
+                "restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_owned(),
                 "a Pod's default restartPolicy is Always, which a Job refuses: add `restartPolicy: Never`",
             ),
             None => {}
@@ -233,7 +253,7 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
         {
             push(
                 "/spec/completionMode",
-                "spec.completions: Required value: when completion mode is Indexed".to_owned(),
+                "completions is required when completionMode is Indexed".to_owned(),
                 "an Indexed Job needs `completions`: one index per work item",
             );
         }
@@ -256,6 +276,15 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
         }
     }
     out
+}
+
+fn is_label_value(v: &str) -> bool {
+    v.is_empty()
+        || (v.len() <= 63
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            && v.as_bytes()[0].is_ascii_alphanumeric()
+            && v.as_bytes()[v.len() - 1].is_ascii_alphanumeric())
 }
 
 fn is_dns_subdomain(name: &str) -> bool {

@@ -1,0 +1,155 @@
+//! `kubelab lint | list | show | hint` on the shipped course and on small broken courses.
+
+mod common;
+
+use common::{kubelab, kubelab_in, root};
+
+fn lint(course: &str) -> common::Run {
+    kubelab(&["lint", &format!("tests/fixtures/courses/{course}")])
+}
+
+#[test]
+fn shipped_course_lints_clean() {
+    let r = kubelab(&["lint"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = kubelab(&["lint", "units"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn good_fixture_course_lints_clean() {
+    let r = lint("good");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn broken_courses_name_file_line_column_and_field() {
+    let cases = [
+        (
+            "bad-points",
+            "units/01-u/ex-a/exercise.yaml:4:1: points: expected integer, found \"ten\"",
+        ),
+        (
+            "missing-file",
+            "units/01-u/unit.yaml:6:5: exercises[1]: exercise `ex-b` has no file units/01-u/ex-b/exercise.yaml",
+        ),
+        (
+            "missing-check",
+            "assertions[1].use: no reusable check `job-complete` in checks/; did you mean `job-completed`?",
+        ),
+        (
+            "duplicate-ids",
+            "units/01-u/unit.yaml:6:5: exercises[1]: duplicate exercise id `ex-a`",
+        ),
+        (
+            "cel-error",
+            "units/01-u/ex-a/exercise.yaml:12:5: assertions[0].expr: CEL syntax error",
+        ),
+        (
+            "unknown-field",
+            "units/01-u/ex-a/exercise.yaml:7:1: hintz: unknown field; did you mean hints?",
+        ),
+    ];
+    for (course, expected) in cases {
+        let r = lint(course);
+        assert_eq!(r.code, 2, "{course}: {}", r.stderr);
+        assert!(r.stderr.contains(expected), "{course}:\n{}", r.stderr);
+    }
+    insta::assert_snapshot!("lint_missing_check", lint("missing-check").stderr);
+}
+
+#[test]
+fn lint_proves_references_pass_their_own_assertions() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("tests/fixtures/courses/good"), dir.path());
+    let reference = dir.path().join("units/01-u/ex-a/reference.yaml");
+    let text = std::fs::read_to_string(&reference)
+        .unwrap()
+        .replace("completions: 20", "completions: 12");
+    std::fs::write(&reference, text).unwrap();
+    let r = kubelab(&["lint", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "the reference fails its own assertion `completions`: completions is 12; expected 20"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn list_show_and_hints() {
+    let r = kubelab(&["list"]);
+    assert_eq!(r.code, 0);
+    insta::assert_snapshot!("list", r.stdout);
+
+    let r = kubelab(&["show", "image-processor"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Build an image processor"));
+    assert!(
+        !r.stdout.contains("apiVersion"),
+        "the solution stays hidden"
+    );
+    let r = kubelab(&["show", "image-processor", "--solution"]);
+    assert!(r.stdout.contains("apiVersion: batch/v1"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let hint = |extra: &[&str]| {
+        let mut args = vec!["hint", "image-processor"];
+        args.extend_from_slice(extra);
+        kubelab_in(&root(), &args, Some(&state))
+    };
+    let first = hint(&[]);
+    assert!(first.stdout.contains("Hint 1/4"));
+    assert!(!first.stdout.contains("Hint 2/4"));
+    let second = hint(&[]);
+    assert!(second.stdout.contains("Hint 1/4") && second.stdout.contains("Hint 2/4"));
+    for _ in 0..5 {
+        hint(&[]);
+    }
+    assert!(hint(&[]).stdout.contains("That was the last hint."));
+    assert!(!hint(&["--reset"]).stdout.contains("Hint 1/4"));
+
+    // Progress is remembered by check and shown by list.
+    kubelab_in(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--file",
+            "units/03-parallel-processing/image-processor/reference.yaml",
+        ],
+        Some(&state),
+    );
+    let r = kubelab_in(&root(), &["list"], Some(&state));
+    assert!(r.stdout.contains("passed (offline)"), "{}", r.stdout);
+}
+
+#[test]
+fn shipped_schemas_match_the_model() {
+    for (name, schema) in kubelab::course::schema_files() {
+        let path = root().join("checks/schemas").join(name);
+        let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+        let expected = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        assert!(
+            shipped == expected,
+            "{} is stale: run `cargo run -- schemas --write`",
+            path.display()
+        );
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
