@@ -214,7 +214,28 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 let dir = root.join("checks").join("schemas");
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| Error::io(&dir.display().to_string(), e))?;
-                for (name, schema) in files {
+                let kube_dir = dir.join("kubernetes");
+                std::fs::create_dir_all(&kube_dir)
+                    .map_err(|e| Error::io(&kube_dir.display().to_string(), e))?;
+                let kube = crate::manifest::kube_schema::KINDS
+                    .iter()
+                    .filter_map(|(v, k)| {
+                        crate::manifest::kube_schema::schema_json(v, k).map(|s| {
+                            (
+                                format!(
+                                    "kubernetes/{}",
+                                    crate::manifest::kube_schema::file_name(v, k)
+                                ),
+                                s,
+                            )
+                        })
+                    });
+                let all: Vec<(String, serde_json::Value)> = files
+                    .into_iter()
+                    .map(|(n, s)| (n.to_owned(), s))
+                    .chain(kube)
+                    .collect();
+                for (name, schema) in all {
                     let path = dir.join(name);
                     let text = serde_json::to_string_pretty(&schema).expect("json") + "\n";
                     std::fs::write(&path, text)
@@ -230,7 +251,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         }
         command => {
             let root = course::discover(g.course.as_deref())?;
-            let course = Course::load(&root)?;
+            let course = match &command {
+                Command::Check(args) => Course::load_for(&root, &args.exercise)?,
+                Command::Show { exercise, .. } | Command::Hint { exercise, .. } => {
+                    Course::load_for(&root, exercise)?
+                }
+                _ => Course::load(&root)?,
+            };
             let mut store = Store::for_course(&root);
             let code = run_on_course(command, &course, &mut store, g.output);
             if let Some(w) = &store.warning {
@@ -245,15 +272,16 @@ fn lint_root(p: &Path) -> Result<PathBuf, Error> {
     if p.join("units").is_dir() {
         return Ok(p.to_path_buf());
     }
-    if p.file_name().is_some_and(|n| n == "units") && p.is_dir() {
-        if let Some(parent) = p.parent() {
-            let parent = if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            };
-            return Ok(parent.to_path_buf());
-        }
+    if p.file_name().is_some_and(|n| n == "units")
+        && p.is_dir()
+        && let Some(parent) = p.parent()
+    {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        return Ok(parent.to_path_buf());
     }
     Err(Error::Usage(format!(
         "{} is neither a course folder (with units/) nor its units/ folder",

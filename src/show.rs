@@ -120,19 +120,19 @@ fn inline(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('`') {
-            if let Some(end) = after.find('`') {
-                out.push_str(&after[..end].cyan().to_string());
-                rest = &after[end + 1..];
-                continue;
-            }
+        if let Some(after) = rest.strip_prefix('`')
+            && let Some(end) = after.find('`')
+        {
+            out.push_str(&after[..end].cyan().to_string());
+            rest = &after[end + 1..];
+            continue;
         }
-        if let Some(after) = rest.strip_prefix("**") {
-            if let Some(end) = after.find("**") {
-                out.push_str(&after[..end].bold().to_string());
-                rest = &after[end + 2..];
-                continue;
-            }
+        if let Some(after) = rest.strip_prefix("**")
+            && let Some(end) = after.find("**")
+        {
+            out.push_str(&after[..end].bold().to_string());
+            rest = &after[end + 2..];
+            continue;
         }
         let c = rest.chars().next().expect("non-empty");
         out.push(c);

@@ -36,13 +36,13 @@ impl Source {
     pub fn read(path: &Path, shown_as: impl Into<String>) -> Result<Source, Error> {
         let name = shown_as.into();
         let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
-        if let Ok(meta) = file.metadata() {
-            if meta.is_dir() {
-                return Err(Error::input(Diagnostic::file(
-                    &name,
-                    "is a directory, not a YAML file",
-                )));
-            }
+        if let Ok(meta) = file.metadata()
+            && meta.is_dir()
+        {
+            return Err(Error::input(Diagnostic::file(
+                &name,
+                "is a directory, not a YAML file",
+            )));
         }
         let mut bytes = Vec::new();
         file.take(MAX_FILE_BYTES + 1)
@@ -403,10 +403,10 @@ fn syntax_diagnostic(source: &Source, e: &serde_saphyr::Error) -> Diagnostic {
         } else {
             Diagnostic::file(&source.name, format!("invalid YAML: {message}"))
         };
-    if let Some(loc) = e.location() {
-        if loc.line() > 0 {
-            diag = diag.at(loc.line() as usize, loc.column() as usize);
-        }
+    if let Some(loc) = e.location()
+        && loc.line() > 0
+    {
+        diag = diag.at(loc.line() as usize, loc.column() as usize);
     }
     diag
 }

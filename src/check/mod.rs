@@ -8,6 +8,7 @@ pub mod live;
 pub mod path;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use regex::Regex;
 use serde::Serialize;
@@ -101,8 +102,8 @@ pub enum Kind {
         names: Vec<String>,
     },
     Expr {
-        expr: Expr,
-        value: Option<Expr>,
+        expr: Arc<Expr>,
+        value: Option<Arc<Expr>>,
         params: Json,
     },
 }
@@ -121,10 +122,43 @@ fn err(pointer: &str, message: impl Into<String>) -> CompileError {
     }
 }
 
+/// A reusable check's compiled `expr` and `value`, or the failing field and why.
+pub type Programs = Result<(Arc<Expr>, Option<Arc<Expr>>), (String, String)>;
+
+/// A reusable check from `checks/`, its expressions compiled on first use and shared by every
+/// assertion that uses it.
+pub struct Reusable {
+    pub file: CheckFile,
+    programs: std::sync::OnceLock<Programs>,
+}
+
+impl Reusable {
+    pub fn new(file: CheckFile) -> Reusable {
+        Reusable {
+            file,
+            programs: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The compiled `expr` and `value`, or the failing field and why.
+    pub fn programs(&self) -> &Programs {
+        self.programs.get_or_init(|| {
+            let expr = Expr::compile(&self.file.expr, &[]).map_err(|m| ("expr".to_owned(), m))?;
+            let value = match &self.file.value {
+                Some(v) => Some(Arc::new(
+                    Expr::compile(v, &[]).map_err(|m| ("value".to_owned(), m))?,
+                )),
+                None => None,
+            };
+            Ok((Arc::new(expr), value))
+        })
+    }
+}
+
 /// What compiling needs to know about the exercise and course.
 pub struct CompileContext<'a> {
     pub targets: &'a [String],
-    pub checks: &'a BTreeMap<String, CheckFile>,
+    pub checks: &'a BTreeMap<String, Reusable>,
 }
 
 const CHECK_KEYS: &[&str] = &[
@@ -403,8 +437,8 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
                         Phase::Both
                     };
                     Some(Kind::Expr {
-                        expr,
-                        value,
+                        expr: Arc::new(expr),
+                        value: value.map(Arc::new),
                         params: Json::Object(Default::default()),
                     })
                 }
@@ -427,7 +461,8 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
                     // Without the check, its default texts are unknown: say nothing more.
                     return Err(errors);
                 }
-                Some(check) => {
+                Some(reusable) => {
+                    let check = &reusable.file;
                     let mut params = serde_json::Map::new();
                     for (name, p) in &check.params {
                         match a.with.get(name).or(p.default.as_ref()) {
@@ -457,24 +492,21 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
                     }
                     pass = pass.or_else(|| check.pass.clone());
                     fail = fail.or_else(|| check.fail.clone());
-                    // The check's own expressions were proved when checks/ loaded.
-                    let expr = Expr::compile(&check.expr, &[]);
-                    let value = check.value.as_ref().map(|v| Expr::compile(v, &[]));
-                    match (expr, value.transpose()) {
-                        (Ok(expr), Ok(value)) => {
+                    match reusable.programs() {
+                        Ok((expr, value)) => {
                             default_phase = check.on.unwrap_or(if expr.live_only {
                                 Phase::Live
                             } else {
                                 Phase::Both
                             });
                             Some(Kind::Expr {
-                                expr,
-                                value,
+                                expr: expr.clone(),
+                                value: value.clone(),
                                 params: Json::Object(params),
                             })
                         }
-                        (Err(m), _) | (_, Err(m)) => {
-                            errors.push(err("/use", format!("check `{id}`: {m}")));
+                        Err((field, m)) => {
+                            errors.push(err("/use", format!("check `{id}` {field}: {m}")));
                             None
                         }
                     }
@@ -485,13 +517,14 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
     };
 
     let phase = a.on.unwrap_or(default_phase);
-    if let Some(Kind::Expr { expr, .. }) = &kind {
-        if expr.live_only && phase != Phase::Live {
-            errors.push(err(
+    if let Some(Kind::Expr { expr, .. }) = &kind
+        && expr.live_only
+        && phase != Phase::Live
+    {
+        errors.push(err(
                 "/on",
                 "this expression reads cluster state (job, pods, events, facts, jobs, logs), so it can only be judged live",
             ));
-        }
     }
     let runtime = matches!(
         kind,
@@ -564,13 +597,13 @@ fn compile_expect(e: &Expect, pointer: &str, errors: &mut Vec<CompileError>) -> 
             "give at least one of `equals`, `in`, `min`, `max`, `matches`, `present`",
         ));
     }
-    if let (Some(min), Some(max)) = (e.min, e.max) {
-        if min > max {
-            errors.push(err(
-                pointer,
-                format!("`min` ({min}) is above `max` ({max})"),
-            ));
-        }
+    if let (Some(min), Some(max)) = (e.min, e.max)
+        && min > max
+    {
+        errors.push(err(
+            pointer,
+            format!("`min` ({min}) is above `max` ({max})"),
+        ));
     }
     let matches = e.matches.as_ref().and_then(|m| {
         Regex::new(m)
@@ -630,7 +663,7 @@ pub fn parse_selector(s: &str) -> Result<Vec<(String, String)>, String> {
 
 fn check_placeholders(text: &str, allowed: &[String]) -> Result<(), String> {
     for name in placeholder_names(text) {
-        if !allowed.iter().any(|a| *a == name) {
+        if !allowed.contains(&name) {
             return Err(format!(
                 "unknown placeholder `{{{name}}}`; this check offers {}",
                 allowed
@@ -817,11 +850,10 @@ impl Evidence {
 
 impl Compiled {
     pub fn applies(&self, mode: Mode) -> bool {
-        match (self.phase, mode) {
-            (Phase::Both, _) => true,
-            (Phase::Offline, Mode::Offline) | (Phase::Live, Mode::Live) => true,
-            _ => false,
-        }
+        matches!(
+            (self.phase, mode),
+            (Phase::Both, _) | (Phase::Offline, Mode::Offline) | (Phase::Live, Mode::Live)
+        )
     }
 
     pub fn judge(&self, ev: &Evidence) -> Verdict {
@@ -1010,10 +1042,10 @@ pub fn show_value(v: Option<&Json>) -> String {
 impl CompiledExpect {
     pub fn test(&self, v: Option<&Json>) -> bool {
         let v = v.filter(|v| !v.is_null());
-        if let Some(want) = self.present {
-            if v.is_some() != want {
-                return false;
-            }
+        if let Some(want) = self.present
+            && v.is_some() != want
+        {
+            return false;
         }
         let constrained = self.equals.is_some()
             || self.one_of.is_some()
@@ -1023,15 +1055,15 @@ impl CompiledExpect {
         let Some(v) = v else {
             return !constrained;
         };
-        if let Some(e) = &self.equals {
-            if !same(v, e) {
-                return false;
-            }
+        if let Some(e) = &self.equals
+            && !same(v, e)
+        {
+            return false;
         }
-        if let Some(list) = &self.one_of {
-            if !list.iter().any(|e| same(v, e)) {
-                return false;
-            }
+        if let Some(list) = &self.one_of
+            && !list.iter().any(|e| same(v, e))
+        {
+            return false;
         }
         if self.min.is_some() || self.max.is_some() {
             let Some(n) = number(v) else { return false };
@@ -1039,10 +1071,10 @@ impl CompiledExpect {
                 return false;
             }
         }
-        if let Some(re) = &self.matches {
-            if !re.is_match(&show_value(Some(v))) {
-                return false;
-            }
+        if let Some(re) = &self.matches
+            && !re.is_match(&show_value(Some(v)))
+        {
+            return false;
         }
         true
     }

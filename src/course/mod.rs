@@ -20,7 +20,9 @@ use model::{CheckFile, ExerciseFile, UnitFile};
 pub struct Course {
     pub root: PathBuf,
     pub units: Vec<Unit>,
-    pub checks: BTreeMap<String, CheckFile>,
+    pub checks: BTreeMap<String, check::Reusable>,
+    /// Every exercise id the units list, loaded or not.
+    pub listed: Vec<String>,
 }
 
 pub struct Unit {
@@ -75,12 +77,16 @@ pub fn schema_json<T: schemars::JsonSchema>() -> Json {
     serde_json::to_value(generator.into_root_schema_for::<T>()).expect("schemas serialise")
 }
 
+/// The compiled course schemas, from the shipped files embedded at build time (a test proves
+/// they equal what [`schema_json`] generates from the model).
 pub fn schemas() -> &'static CourseSchemas {
     static SCHEMAS: OnceLock<CourseSchemas> = OnceLock::new();
+    let parse =
+        |text: &str| Schema::compile(serde_json::from_str(text).expect("shipped schema is JSON"));
     SCHEMAS.get_or_init(|| CourseSchemas {
-        unit: Schema::compile(schema_json::<UnitFile>()),
-        exercise: Schema::compile(schema_json::<ExerciseFile>()),
-        check: Schema::compile(schema_json::<CheckFile>()),
+        unit: parse(include_str!("../../checks/schemas/unit.schema.json")),
+        exercise: parse(include_str!("../../checks/schemas/exercise.schema.json")),
+        check: parse(include_str!("../../checks/schemas/check.schema.json")),
     })
 }
 
@@ -169,11 +175,22 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
 impl Course {
     /// Loads the whole course; every problem in every file is reported at once.
     pub fn load(root: &Path) -> Result<Course, Error> {
+        Course::load_filtered(root, None)
+    }
+
+    /// Loads the units and checks but only the one exercise asked for, so a learner's check
+    /// costs the same however large the course grows (other exercises are `lint`'s business).
+    pub fn load_for(root: &Path, exercise: &str) -> Result<Course, Error> {
+        Course::load_filtered(root, Some(exercise))
+    }
+
+    fn load_filtered(root: &Path, only: Option<&str>) -> Result<Course, Error> {
         let mut diags = Vec::new();
+        let mut listed = Vec::new();
         let schemas = schemas();
 
         // Reusable checks.
-        let mut checks: BTreeMap<String, CheckFile> = BTreeMap::new();
+        let mut checks: BTreeMap<String, check::Reusable> = BTreeMap::new();
         let checks_dir = root.join("checks");
         for path in sorted_entries(&checks_dir) {
             if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
@@ -197,18 +214,19 @@ impl Course {
                     .with_help(format!("name the file {}.yaml or change the id", check.id)),
                 );
             }
-            for (field, source) in [("expr", Some(&check.expr)), ("value", check.value.as_ref())] {
-                if let Some(src) = source {
-                    if let Err(m) = check::expr::Expr::compile(src, &[]) {
-                        diags.push(
-                            Diagnostic::file(&shown, m)
-                                .at_pos(node.locate(&format!("/{field}")))
-                                .field(field),
-                        );
-                    }
-                }
+            let reusable = check::Reusable::new(check.clone());
+            // A full load (lint, list) proves every check; a learner's check compiles only
+            // the ones its exercise uses.
+            if only.is_none()
+                && let Err((field, m)) = reusable.programs()
+            {
+                diags.push(
+                    Diagnostic::file(&shown, m.clone())
+                        .at_pos(node.locate(&format!("/{field}")))
+                        .field(field.clone()),
+                );
             }
-            checks.insert(check.id.clone(), check);
+            checks.insert(check.id.clone(), reusable);
         }
 
         // Units and their exercises.
@@ -274,6 +292,10 @@ impl Course {
                     continue;
                 }
                 exercise_seen.insert(id.clone(), shown.clone());
+                listed.push(id.clone());
+                if only.is_some_and(|o| o != id) {
+                    continue;
+                }
                 if let Some(ex) = load_exercise(
                     root,
                     &ex_path,
@@ -311,6 +333,7 @@ impl Course {
             root: root.to_path_buf(),
             units,
             checks,
+            listed,
         })
     }
 
@@ -322,9 +345,9 @@ impl Course {
         if let Some(ex) = self.exercises().find(|e| e.id() == id) {
             return Ok(ex);
         }
-        let known: Vec<String> = self.exercises().map(|e| e.id().to_owned()).collect();
+        let known = &self.listed;
         let mut msg = format!("no exercise `{id}` in this course");
-        match crate::schema::suggest(id, &known) {
+        match crate::schema::suggest(id, known) {
             Some(s) => msg.push_str(&format!("; did you mean `{s}`?")),
             None => msg.push_str("; `kubelab list` shows them all"),
         }
@@ -344,7 +367,7 @@ fn load_exercise(
     listed_id: &str,
     unit: &UnitFile,
     confidence_ids: &[String],
-    checks: &BTreeMap<String, CheckFile>,
+    checks: &BTreeMap<String, check::Reusable>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Exercise> {
     let (file, node, _) = load_typed::<ExerciseFile>(path, shown, &schemas().exercise, diags)?;

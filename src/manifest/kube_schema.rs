@@ -132,7 +132,50 @@ pub fn schema_json(api_version: &str, kind: &str) -> Option<Json> {
         _ => return None,
     };
     close_gaps(&mut raw, api_version, kind);
+    strip_descriptions(&mut raw);
     Some(raw)
+}
+
+/// Descriptions are most of the generated text and play no part in validation.
+fn strip_descriptions(v: &mut Json) {
+    match v {
+        Json::Object(map) => {
+            if map.get("description").is_some_and(Json::is_string) {
+                map.remove("description");
+            }
+            map.values_mut().for_each(strip_descriptions);
+        }
+        Json::Array(items) => items.iter_mut().for_each(strip_descriptions),
+        _ => {}
+    }
+}
+
+/// File name of a kind's schema in `checks/schemas/kubernetes/`.
+pub fn file_name(api_version: &str, kind: &str) -> String {
+    format!("{}.{kind}.json", api_version.replace('/', "."))
+}
+
+/// The shipped schema text, embedded at build time: generating it costs more than the whole
+/// rest of a check. `tests/course_cli.rs` proves the shipped files equal what
+/// [`schema_json`] generates (`kubelab schemas --write` refreshes them).
+fn embedded(api_version: &str, kind: &str) -> Option<&'static str> {
+    macro_rules! shipped {
+        ($file:literal) => {
+            include_str!(concat!("../../checks/schemas/kubernetes/", $file))
+        };
+    }
+    Some(match (api_version, kind) {
+        ("batch/v1", "Job") => shipped!("batch.v1.Job.json"),
+        ("batch/v1", "CronJob") => shipped!("batch.v1.CronJob.json"),
+        ("v1", "Pod") => shipped!("v1.Pod.json"),
+        ("v1", "ConfigMap") => shipped!("v1.ConfigMap.json"),
+        ("v1", "Secret") => shipped!("v1.Secret.json"),
+        ("v1", "Service") => shipped!("v1.Service.json"),
+        ("v1", "Namespace") => shipped!("v1.Namespace.json"),
+        ("v1", "PersistentVolumeClaim") => shipped!("v1.PersistentVolumeClaim.json"),
+        ("apps/v1", "Deployment") => shipped!("apps.v1.Deployment.json"),
+        _ => return None,
+    })
 }
 
 fn close_gaps(root: &mut Json, api_version: &str, kind: &str) {
@@ -149,10 +192,10 @@ fn close_gaps(root: &mut Json, api_version: &str, kind: &str) {
     }
     // `status` is written by the cluster; manifests may carry it (kubectl get -o yaml) but it is
     // not checked strictly.
-    if let Some(props) = root.get_mut("properties").and_then(Json::as_object_mut) {
-        if props.contains_key("status") {
-            props.insert("status".into(), json!({"type": "object"}));
-        }
+    if let Some(props) = root.get_mut("properties").and_then(Json::as_object_mut)
+        && props.contains_key("status")
+    {
+        props.insert("status".into(), json!({"type": "object"}));
     }
     close_objects(root);
     if let Some(defs) = root.get_mut("$defs").and_then(Json::as_object_mut) {
@@ -242,7 +285,8 @@ pub fn schema_for(api_version: &str, kind: &str) -> Option<&'static Schema> {
     if let Some(s) = cache.lock().expect("schema cache").get(&key) {
         return Some(s);
     }
-    let raw = schema_json(api_version, kind)?;
+    let raw: Json = serde_json::from_str(embedded(api_version, kind)?)
+        .expect("shipped Kubernetes schemas are valid JSON");
     // Leaked once per kind: at most the handful in KINDS, alive for the whole process.
     let compiled: &'static Schema = Box::leak(Box::new(Schema::compile(raw)));
     cache.lock().expect("schema cache").insert(key, compiled);

@@ -234,7 +234,7 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
             .and_then(Json::as_str);
         match policy {
             Some("OnFailure") | Some("Never") => {}
-            Some(other) if other == "Always" => push(
+            Some("Always") => push(
                 "/spec/template/spec/restartPolicy",
                 "Required value: valid values: \"OnFailure\", \"Never\" (the API server refuses `Always` in a Job)"
                     .to_owned(),
@@ -260,9 +260,10 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
         if let (Some(p), Some(c)) = (
             j.pointer("/spec/parallelism").and_then(Json::as_i64),
             j.pointer("/spec/completions").and_then(Json::as_i64),
-        ) {
-            if p > c && c > 0 {
-                out.push(Finding {
+        ) && p > c
+            && c > 0
+        {
+            out.push(Finding {
                     severity: Severity::Warning,
                     category: "api-rule",
                     diagnostic: Diagnostic::file(
@@ -272,7 +273,6 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
                     .at_pos(obj.node.locate("/spec/parallelism"))
                     .field("spec.parallelism"),
                 });
-            }
         }
     }
     out

@@ -259,10 +259,10 @@ pub fn lint_script(script: &str) -> Vec<Issue> {
                 _ => {
                     if let Some(found) = array_index(&rest) {
                         issue(i, Severity::Error, found);
-                    } else if rest.starts_with("${") {
-                        if let Some(m) = pattern_substitution(&rest) {
-                            issue(i, Severity::Warning, m);
-                        }
+                    } else if rest.starts_with("${")
+                        && let Some(m) = pattern_substitution(&rest)
+                    {
+                        issue(i, Severity::Warning, m);
                     }
                     if rest.starts_with("<<<") {
                         issue(
