@@ -37,7 +37,7 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Human)]
+    #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
     pub output: Output,
 }
 
@@ -72,8 +72,26 @@ pub enum Command {
         #[arg(long)]
         reset: bool,
     },
-    /// Check your work: a manifest offline with --file.
+    /// Check your work: the cluster (default), a manifest offline (--file) or a bundle (--from).
     Check(CheckArgs),
+    /// Save the cluster state of an exercise to a bundle, to judge later with `check --from`.
+    Collect {
+        exercise: String,
+        /// Where to write the bundle.
+        #[arg(long = "out", short = 'o', value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// The unit's confidence check: each statement scored 1-5 from your results, compared with
+    /// your own rating.
+    Confidence {
+        /// Unit id (default: the first unit).
+        unit: Option<String>,
+        /// Your ratings, 1-5, one per statement in order: `4,3,5,2,4`.
+        #[arg(long, value_name = "LIST")]
+        self_rating: Option<String>,
+    },
     /// Validate the course itself: every file, check, expression and reference manifest.
     Lint {
         /// Course folder (default: the current course).
@@ -92,8 +110,43 @@ pub struct CheckArgs {
     /// The exercise id, e.g. image-processor.
     pub exercise: String,
     /// Check this manifest offline, before applying it.
-    #[arg(long, short = 'f', value_name = "FILE")]
+    #[arg(long, short = 'f', value_name = "FILE", conflicts_with = "from")]
     pub file: Option<PathBuf>,
+    /// Judge a bundle saved by `kubelab collect` instead of the cluster.
+    #[arg(long, value_name = "BUNDLE")]
+    pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Wait for the Job to finish first (default 10m), showing progress.
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "10m", conflicts_with_all = ["file", "from"])]
+    pub wait: Option<String>,
+    /// Fail if the evidence is not from this cluster (its kube-system namespace uid).
+    #[arg(long, value_name = "UID")]
+    pub expect_cluster: Option<String>,
+}
+
+/// Where the cluster is, as kubectl's flags say.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace (default: the context's namespace).
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+impl ClusterArgs {
+    fn target(&self) -> crate::cluster::Target {
+        crate::cluster::Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
 }
 
 /// Runs the command line and returns the process exit code.
@@ -253,6 +306,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let root = course::discover(g.course.as_deref())?;
             let course = match &command {
                 Command::Check(args) => Course::load_for(&root, &args.exercise)?,
+                Command::Collect { exercise, .. } => Course::load_for(&root, exercise)?,
                 Command::Show { exercise, .. } | Command::Hint { exercise, .. } => {
                     Course::load_for(&root, exercise)?
                 }
@@ -341,20 +395,110 @@ fn run_on_course(
         }
         Command::Check(args) => {
             let ex = course.exercise(&args.exercise)?;
-            let Some(file) = args.file else {
-                return Err(Error::Usage(
-                    "give the manifest to check offline with --file FILE".to_owned(),
-                ));
+            let report = if let Some(file) = &args.file {
+                let source = Source::read(file, file.display().to_string())?;
+                crate::offline::check(ex, &source)?
+            } else if let Some(path) = &args.from {
+                let bundle = crate::live::read_bundle(path)?;
+                let mut report = crate::live::judge(ex, &bundle.snapshot, format!("bundle {}", path.display()));
+                if bundle.exercise != ex.id() {
+                    return Err(Error::Usage(format!(
+                        "{} is a bundle of exercise `{}`, not `{}`",
+                        path.display(),
+                        bundle.exercise,
+                        ex.id()
+                    )));
+                }
+                if !crate::live::intact(&bundle) {
+                    report.passed = false;
+                    report.notes.insert(0, "this bundle was edited after it was collected (its digest does not match): it cannot be trusted as evidence".to_owned());
+                }
+                provenance(&mut report, &bundle.snapshot.cluster, args.expect_cluster.as_deref());
+                report
+            } else {
+                let runtime = runtime()?;
+                let (snapshot, calls) = runtime.block_on(async {
+                    let (client, namespace) = crate::cluster::connect(&args.cluster.target()).await?;
+                    if let Some(wait) = &args.wait {
+                        let limit = crate::check::parse_duration(wait).map_err(Error::Usage)?;
+                        crate::wait::wait_for_jobs(&client, &namespace, &ex.target_names(), limit).await?;
+                    }
+                    let calls = crate::cluster::CallCount::default();
+                    let snap = crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await?;
+                    Ok::<_, Error>((snap, calls.get()))
+                })?;
+                tracing::debug!(calls, "gathered");
+                let mut report = crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+                provenance(&mut report, &snapshot.cluster, args.expect_cluster.as_deref());
+                report
             };
-            let shown = file.display().to_string();
-            let source = Source::read(&file, shown)?;
-            let report = crate::offline::check(ex, &source)?;
             record(store, &report)?;
             print_report(&report, output);
             Ok(report.exit_code())
         }
+        Command::Collect { exercise, out, cluster } => {
+            let ex = course.exercise(&exercise)?;
+            let runtime = runtime()?;
+            let snapshot = runtime.block_on(async {
+                let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
+                let calls = crate::cluster::CallCount::default();
+                crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await
+            })?;
+            let bundle = crate::live::bundle(ex.id(), snapshot);
+            write_atomically(&out, &serde_json::to_vec_pretty(&bundle).expect("bundle serialises"))?;
+            emit(
+                output,
+                || format!(
+                    "wrote {} ({} Jobs, {} pods, {} Events, {} logs; {})\n",
+                    out.display(),
+                    bundle.snapshot.jobs.len(),
+                    bundle.snapshot.pods.len(),
+                    bundle.snapshot.events.len(),
+                    bundle.snapshot.logs.len(),
+                    bundle.digest
+                ),
+                || json!({"kubelab": report::FORMAT_VERSION, "bundle": out.display().to_string(), "digest": bundle.digest}),
+            );
+            Ok(exit::PASSED)
+        }
+        Command::Confidence { unit, self_rating } => {
+            let state = store.load();
+            crate::confidence::run(course, &state, unit.as_deref(), self_rating.as_deref(), output)
+        }
         Command::Lint { .. } | Command::Schemas { .. } => unreachable!("handled before loading"),
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("tokio runtime", e))
+}
+
+/// Says where the evidence came from, and fails it when it is not the expected cluster.
+fn provenance(report: &mut CheckReport, cluster: &crate::cluster::ClusterIdentity, expect: Option<&str>) {
+    let who = format!(
+        "cluster {} (kube-system uid {})",
+        cluster.server_version.as_deref().unwrap_or("of unknown version"),
+        cluster.kube_system_uid.as_deref().unwrap_or("unknown")
+    );
+    if let Some(want) = expect {
+        if cluster.kube_system_uid.as_deref() != Some(want) {
+            report.passed = false;
+            report.notes.insert(0, format!("this evidence is from {who}, not the expected cluster {want}"));
+            return;
+        }
+    }
+    report.notes.push(format!("evidence from {who}"));
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let shown = path.display().to_string();
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&shown, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(&shown, e))
 }
 
 fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
@@ -370,6 +514,9 @@ fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
         possible: report.score.possible,
         at: jiff::Timestamp::now().to_string(),
     });
+    if report.mode == crate::check::Mode::Live {
+        p.last_live = p.last.clone();
+    }
     store.save(&state)
 }
 

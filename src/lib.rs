@@ -6,14 +6,19 @@
 
 pub mod check;
 pub mod cli;
+pub mod cluster;
+pub mod confidence;
 pub mod course;
 pub mod error;
+pub mod facts;
+pub mod live;
 pub mod manifest;
 pub mod offline;
 pub mod report;
 pub mod schema;
 pub mod show;
 pub mod state;
+pub mod wait;
 pub mod yaml;
 
 pub use error::{Error, Result};

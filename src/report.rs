@@ -193,6 +193,13 @@ pub fn render_check(r: &CheckReport) -> String {
         }
     }
 
+    if let Some(facts) = r.facts.as_ref().and_then(Json::as_object) {
+        let _ = writeln!(out, "\n{}", "What happened".bold().underline());
+        for (name, f) in facts {
+            render_facts(&mut out, name, f);
+        }
+    }
+
     if !r.pitfalls.is_empty() {
         let _ = writeln!(out, "\n{}", "Recognised problems".bold().underline());
         for p in &r.pitfalls {
@@ -268,6 +275,69 @@ pub fn render_check(r: &CheckReport) -> String {
     }
     let _ = writeln!(out, "\n{verdict}  {}", parts.join(" · "));
     out
+}
+
+fn render_facts(out: &mut String, name: &str, f: &Json) {
+    let num = |k: &str| f.get(k).and_then(Json::as_f64);
+    let state = f.get("state").and_then(Json::as_str).unwrap_or("unknown");
+    let after = num("duration_seconds")
+        .map(|d| {
+            let word = if f.get("complete") == Some(&Json::Bool(true)) || f.get("failed") == Some(&Json::Bool(true)) {
+                "after"
+            } else {
+                "for"
+            };
+            format!(" {word} {}", crate::check::format_duration(jiff::SignedDuration::from_secs_f64(d)))
+        })
+        .unwrap_or_default();
+    let _ = writeln!(out, "  {}: {}{after}", name.bold(), clean(state));
+    if f.get("found") != Some(&Json::Bool(true)) {
+        return;
+    }
+    let parallelism = num("parallelism").map_or(String::new(), |p| format!(" (parallelism {})", fmt_points(p)));
+    let _ = writeln!(
+        out,
+        "    pods: {} succeeded, {} failed, {} unfinished · at most {} active at once{parallelism}, {} running at once",
+        fmt_points(num("pods_succeeded").unwrap_or(0.0)),
+        fmt_points(num("pods_failed").unwrap_or(0.0)),
+        fmt_points(num("pods_unfinished").unwrap_or(0.0)),
+        fmt_points(num("max_active").unwrap_or(0.0)),
+        fmt_points(num("max_running").unwrap_or(0.0)),
+    );
+    let list = |k: &str| -> Vec<String> {
+        f.get(k)
+            .and_then(Json::as_array)
+            .map(|a| a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    for m in list("scheduling_failures").iter().take(3) {
+        let _ = writeln!(out, "    {} {}", "scheduling:".yellow(), clean(m));
+    }
+    let waiting = list("waiting_reasons");
+    if !waiting.is_empty() {
+        let _ = writeln!(out, "    {} {}", "waiting:".yellow(), clean(&waiting.join(", ")));
+    }
+    let failed: Vec<&Json> = f
+        .get("runs")
+        .and_then(Json::as_array)
+        .map(|runs| runs.iter().filter(|r| r.get("phase").and_then(Json::as_str) == Some("Failed")).collect())
+        .unwrap_or_default();
+    for r in failed.iter().take(3) {
+        let _ = writeln!(
+            out,
+            "    {} {} exit {}{}",
+            "failed pod:".red(),
+            r.get("pod").and_then(Json::as_str).unwrap_or("?"),
+            r.get("exit_code").map_or("?".to_owned(), |c| c.to_string()),
+            r.get("last_log_line")
+                .and_then(Json::as_str)
+                .map(|l| format!(": {}", clean(l)))
+                .unwrap_or_default()
+        );
+    }
+    if failed.len() > 3 {
+        let _ = writeln!(out, "    ... and {} more failed pods", failed.len() - 3);
+    }
 }
 
 pub fn fmt_points(p: f64) -> String {

@@ -20,6 +20,9 @@ pub struct Progress {
     /// `passed` or `failed`, and how it was judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<LastVerdict>,
+    /// The last live (cluster or bundle) verdict: the strongest evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_live: Option<LastVerdict>,
     /// Hints revealed so far.
     #[serde(default)]
     pub hints_shown: usize,

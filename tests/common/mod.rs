@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary on the repository's course.
 #![allow(dead_code)]
 
+pub mod apiserver;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -21,6 +23,11 @@ pub fn kubelab(args: &[&str]) -> Run {
 }
 
 pub fn kubelab_in(dir: &Path, args: &[&str], state: Option<&Path>) -> Run {
+    kubelab_env(dir, args, state, &[])
+}
+
+/// Runs kubelab with extra environment; HOME is a fresh folder so no real kubeconfig is read.
+pub fn kubelab_env(dir: &Path, args: &[&str], state: Option<&Path>, env: &[(&str, &str)]) -> Run {
     let tmp = tempfile::tempdir().expect("tempdir");
     let state_path = state
         .map(Path::to_path_buf)
@@ -31,6 +38,9 @@ pub fn kubelab_in(dir: &Path, args: &[&str], state: Option<&Path>) -> Run {
         .env("KUBELAB_STATE", &state_path)
         .env_remove("KUBELAB_COURSE")
         .env("NO_COLOR", "1")
+        .env("HOME", tmp.path())
+        .env_remove("KUBECONFIG")
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .expect("runs");

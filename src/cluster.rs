@@ -1,0 +1,419 @@
+//! Reading the learner's cluster through kube-rs, read-only: one LIST per kind per namespace
+//! (Jobs, Pods, Events), one bounded log read per container of the target Jobs' pods, fetched
+//! with bounded concurrency. The result is a plain, serialisable [`Snapshot`]; everything after
+//! gathering (facts, judging, reporting) is shared with bundles.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures::{AsyncReadExt, StreamExt};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use kube::api::{Api, ListParams, LogParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// Bounds on what is read from pod logs: they are untrusted and may be huge.
+pub const LOG_LIMIT_BYTES: i64 = 256 * 1024;
+pub const LOG_TAIL_LINES: i64 = 5_000;
+/// Pods whose logs are fetched at once.
+pub const LOG_CONCURRENCY: usize = 8;
+
+/// Where to connect, as kubectl's flags say.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// Who the cluster is, so a bundle from another cluster can be told apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterIdentity {
+    /// `gitVersion` from `/version`: `v1.24.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// The uid of the `kube-system` namespace: stable for the cluster's life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_system_uid: Option<String>,
+}
+
+/// One container's log, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogText {
+    pub text: String,
+    /// True when the log was cut at the byte or line limit.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// The cluster state an exercise is judged on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub namespace: String,
+    /// RFC 3339 time the snapshot was taken (the "now" for anything still running).
+    pub gathered_at: String,
+    pub cluster: ClusterIdentity,
+    /// The Job names the exercise asked about.
+    pub targets: Vec<String>,
+    /// Every Job in the namespace.
+    pub jobs: Vec<Job>,
+    /// Every Pod in the namespace (ownership is judged later, not assumed from names).
+    pub pods: Vec<Pod>,
+    /// Events about the target Jobs and their pods.
+    pub events: Vec<Event>,
+    /// Pod name, then container name, to its log.
+    pub logs: BTreeMap<String, BTreeMap<String, LogText>>,
+    /// What could not be gathered, and why.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// Counts requests, so tests and benchmarks can prove how many round trips a check costs.
+#[derive(Debug, Default)]
+pub struct CallCount(AtomicUsize);
+
+impl CallCount {
+    fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Builds a client from the kubeconfig (flags, `KUBECONFIG`, `~/.kube/config`, in-cluster),
+/// and the namespace to use (flag, else the context's, else `default`).
+pub async fn connect(target: &Target) -> Result<(Client, String), Error> {
+    let options = KubeConfigOptions {
+        context: target.context.clone(),
+        cluster: None,
+        user: None,
+    };
+    let config = match &target.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path).map_err(|e| Error::Cluster {
+                message: format!("cannot read kubeconfig {}: {e}", path.display()),
+                help: Some("pass a readable kubeconfig with --kubeconfig, or set KUBECONFIG".into()),
+            })?;
+            Config::from_custom_kubeconfig(kc, &options).await.map_err(|e| Error::Cluster {
+                message: format!("kubeconfig {}: {e}", path.display()),
+                help: context_help(target),
+            })?
+        }
+        None if target.context.is_some() => Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| Error::Cluster {
+                message: format!("kubeconfig: {e}"),
+                help: context_help(target),
+            })?,
+        None => Config::infer().await.map_err(|e| Error::Cluster {
+            message: format!("no cluster configured: {e}"),
+            help: Some(
+                "is your kubeconfig set? Start a cluster (minikube start, kind create cluster, k3s) \
+                 or pass --kubeconfig FILE"
+                    .into(),
+            ),
+        })?,
+    };
+    let namespace = target
+        .namespace
+        .clone()
+        .unwrap_or_else(|| config.default_namespace.clone());
+    let url = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(|e| Error::Cluster {
+        message: format!("cannot set up a client for {url}: {e}"),
+        help: None,
+    })?;
+    Ok((client, namespace))
+}
+
+fn context_help(target: &Target) -> Option<String> {
+    target
+        .context
+        .as_ref()
+        .map(|c| format!("check that context `{c}` exists: kubectl config get-contexts"))
+}
+
+/// Turns a kube-rs error into what the user should do.
+pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
+    match e {
+        kube::Error::Api(status) => {
+            let code = status.code;
+            let message = status.message.clone();
+            match code {
+                401 => Error::Cluster {
+                    message: format!("unauthorized (401) while {what}: {message}"),
+                    help: Some("your credentials were refused: log in again or refresh the token in your kubeconfig".into()),
+                },
+                403 => {
+                    let permission = missing_permission(&message)
+                        .unwrap_or_else(|| "get/list on jobs, pods, pods/log and events".into());
+                    Error::Cluster {
+                        message: format!("forbidden (403) while {what}: the grader needs `{permission}` in namespace {namespace}"),
+                        help: Some(format!(
+                            "ask for the read-only Role in deploy/kubelab-reader.yaml (kubectl apply -n {namespace} -f deploy/kubelab-reader.yaml); the server said: {message}"
+                        )),
+                    }
+                }
+                404 => Error::Cluster {
+                    message: format!("not found (404) while {what}: {message}"),
+                    help: Some(format!("does namespace {namespace} exist? kubectl get namespace {namespace}")),
+                },
+                c if c >= 500 => Error::Cluster {
+                    message: format!("the API server failed ({c}) while {what}: {message}"),
+                    help: Some("the cluster may be starting or overloaded; try again in a moment".into()),
+                },
+                c => Error::Cluster {
+                    message: format!("the API server refused ({c}) {what}: {message}"),
+                    help: None,
+                },
+            }
+        }
+        kube::Error::HyperError(err) => Error::Cluster {
+            message: format!("no cluster reachable while {what}: {err}"),
+            help: Some("is your kubeconfig set and the cluster running? (kubectl cluster-info)".into()),
+        },
+        kube::Error::Service(err) => {
+            let text = err.to_string();
+            let lower = format!("{text} {:?}", err).to_lowercase();
+            if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+                Error::Cluster {
+                    message: format!("TLS failure while {what}: {text}"),
+                    help: Some("the server's certificate does not match the kubeconfig's certificate-authority; re-create the kubeconfig (minikube update-context, kind export kubeconfig)".into()),
+                }
+            } else if lower.contains("timed out") || lower.contains("elapsed") {
+                Error::Cluster {
+                    message: format!("the API server did not answer in time while {what}"),
+                    help: Some("check the cluster (kubectl cluster-info) and try again".into()),
+                }
+            } else {
+                Error::Cluster {
+                    message: format!("no cluster reachable while {what}: {text}"),
+                    help: Some("is your kubeconfig set and the cluster running? (kubectl cluster-info)".into()),
+                }
+            }
+        }
+        other => Error::Cluster {
+            message: format!("while {what}: {other}"),
+            help: None,
+        },
+    }
+}
+
+/// `cannot get resource "pods/log" in API group ""` to `get pods/log`.
+fn missing_permission(message: &str) -> Option<String> {
+    let verb = message.split("cannot ").nth(1)?.split_whitespace().next()?;
+    let resource = message.split("resource \"").nth(1)?.split('"').next()?;
+    Some(format!("{verb} {resource}"))
+}
+
+/// Gathers everything the exercise's targets need. Read-only: only GET/LIST requests.
+pub async fn gather(
+    client: &Client,
+    namespace: &str,
+    targets: &[String],
+    calls: &CallCount,
+) -> Result<Snapshot, Error> {
+    let jobs_api: Api<Job> = Api::namespaced(client.clone(), namespace);
+    let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let events_api: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let lp = ListParams::default();
+
+    calls.add();
+    let jobs = jobs_api
+        .list(&lp)
+        .await
+        .map_err(|e| explain(e, &format!("listing Jobs in {namespace}"), namespace))?
+        .items;
+    calls.add();
+    let pods = pods_api
+        .list(&lp)
+        .await
+        .map_err(|e| explain(e, &format!("listing Pods in {namespace}"), namespace))?
+        .items;
+
+    let mut notes = Vec::new();
+    let target_jobs: Vec<&Job> = jobs
+        .iter()
+        .filter(|j| j.metadata.name.as_ref().is_some_and(|n| targets.contains(n)))
+        .collect();
+    let uids: Vec<String> = target_jobs
+        .iter()
+        .filter_map(|j| j.metadata.uid.clone())
+        .collect();
+    // Logs only of pods the target Jobs own: other pods are not the learner's work here.
+    let owned: Vec<&Pod> = pods
+        .iter()
+        .filter(|p| {
+            p.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.kind == "Job" && uids.contains(&o.uid))
+        })
+        .collect();
+
+    calls.add();
+    let events = match events_api.list(&lp).await {
+        Ok(list) => {
+            let pod_names: Vec<&str> = owned.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
+            list.items
+                .into_iter()
+                .filter(|e| {
+                    let io = &e.involved_object;
+                    let name = io.name.as_deref().unwrap_or("");
+                    match io.kind.as_deref() {
+                        Some("Job") => targets.iter().any(|t| t == name),
+                        Some("Pod") => {
+                            pod_names.contains(&name)
+                                || targets.iter().any(|t| name.starts_with(&format!("{t}-")))
+                        }
+                        _ => false,
+                    }
+                })
+                .collect()
+        }
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            notes.push(format!(
+                "Events were not readable ({}); scheduling problems cannot be explained",
+                s.message
+            ));
+            Vec::new()
+        }
+        Err(e) => return Err(explain(e, &format!("listing Events in {namespace}"), namespace)),
+    };
+
+    let mut requests = Vec::new();
+    for pod in &owned {
+        let Some(name) = pod.metadata.name.clone() else {
+            continue;
+        };
+        let started = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.state.as_ref().is_some_and(|s| s.running.is_some() || s.terminated.is_some())
+                        || c.last_state.as_ref().is_some_and(|s| s.terminated.is_some())
+                })
+            });
+        if !started {
+            continue; // no container ever ran: there is no log to read
+        }
+        for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
+            requests.push((name.clone(), c.name.clone()));
+        }
+    }
+    let results: Vec<(String, String, Result<LogText, kube::Error>)> =
+        futures::stream::iter(requests.into_iter().map(|(pod, container)| {
+            let api = pods_api.clone();
+            calls.add();
+            async move {
+                let r = read_log(&api, &pod, &container).await;
+                (pod, container, r)
+            }
+        }))
+        .buffer_unordered(LOG_CONCURRENCY)
+        .collect()
+        .await;
+    let mut logs: BTreeMap<String, BTreeMap<String, LogText>> = BTreeMap::new();
+    for (pod, container, r) in results {
+        match r {
+            Ok(log) => {
+                logs.entry(pod).or_default().insert(container, log);
+            }
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                return Err(explain(
+                    kube::Error::Api(s),
+                    &format!("reading the log of pod {pod}"),
+                    namespace,
+                ));
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 400 => {
+                notes.push(format!("the log of pod {pod} is gone: {}", s.message));
+            }
+            Err(e) => return Err(explain(e, &format!("reading the log of pod {pod}"), namespace)),
+        }
+    }
+
+    let cluster = identity(client, calls).await;
+    Ok(Snapshot {
+        namespace: namespace.to_owned(),
+        gathered_at: jiff::Timestamp::now().to_string(),
+        cluster,
+        targets: targets.to_vec(),
+        jobs,
+        pods,
+        events,
+        logs,
+        notes,
+    })
+}
+
+async fn read_log(api: &Api<Pod>, pod: &str, container: &str) -> Result<LogText, kube::Error> {
+    let lp = LogParams {
+        container: Some(container.to_owned()),
+        limit_bytes: Some(LOG_LIMIT_BYTES),
+        tail_lines: Some(LOG_TAIL_LINES),
+        ..LogParams::default()
+    };
+    let mut stream = api.log_stream(pod, &lp).await?;
+    let mut bytes = Vec::new();
+    // The server honours limitBytes; this bound holds even if it did not.
+    let mut limited = (&mut stream).take(LOG_LIMIT_BYTES as u64 + 1);
+    limited
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(kube::Error::ReadEvents)?;
+    let truncated = bytes.len() as i64 > LOG_LIMIT_BYTES || bytes.len() as i64 == LOG_LIMIT_BYTES;
+    bytes.truncate(LOG_LIMIT_BYTES as usize);
+    Ok(LogText {
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        truncated,
+    })
+}
+
+/// The server version and the kube-system uid; either may be unreadable (then unknown).
+async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
+    calls.add();
+    let server_version = client
+        .apiserver_version()
+        .await
+        .ok()
+        .map(|v| v.git_version);
+    calls.add();
+    let ns: Api<Namespace> = Api::all(client.clone());
+    let kube_system_uid = ns
+        .get_opt("kube-system")
+        .await
+        .ok()
+        .flatten()
+        .and_then(|n| n.metadata.uid);
+    ClusterIdentity {
+        server_version,
+        kube_system_uid,
+    }
+}
+
+/// How long to wait between tries for `--wait`.
+pub const WAIT_POLL: Duration = Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_missing_permission() {
+        let m = "pods \"x\" is forbidden: User \"system:serviceaccount:default:nobody\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"u3\"";
+        assert_eq!(missing_permission(m).as_deref(), Some("get pods/log"));
+        let m = "jobs.batch is forbidden: User \"u\" cannot list resource \"jobs\" in API group \"batch\" in the namespace \"u3\"";
+        assert_eq!(missing_permission(m).as_deref(), Some("list jobs"));
+    }
+}

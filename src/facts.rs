@@ -1,0 +1,411 @@
+//! Facts derived from a cluster snapshot, per target Job: what really happened, in numbers the
+//! assertions and the feedback use. Pods count only when the Job owns them (ownerReferences to
+//! its uid); look-alikes are reported, never counted.
+
+use jiff::Timestamp;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::cluster::Snapshot;
+
+/// One pod's life, as the Job controller and kubelet recorded it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub pod: String,
+    pub phase: String,
+    /// Seconds from the Job's start: when the pod was created, its container started and ended.
+    pub created: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished: Option<f64>,
+    /// How long the container ran (started to finished), when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// `Completed`, `Error`, `OOMKilled`, or a waiting reason such as `ImagePullBackOff`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_reason: Option<String>,
+    /// Completion index of an Indexed Job's pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<i64>,
+    /// The last log line, for failed pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_log_line: Option<String>,
+}
+
+/// Everything derived for one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub found: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// One line: "Complete (CompletionsReached)", "Failed (BackoffLimitExceeded): ...", "running".
+    pub state: String,
+    pub complete: bool,
+    pub failed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completions: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_limit: Option<i32>,
+    /// The Job's own status counters.
+    pub status_succeeded: i32,
+    pub status_failed: i32,
+    pub status_active: i32,
+    /// Pods the Job owns, by outcome.
+    pub pods: usize,
+    pub pods_succeeded: usize,
+    pub pods_failed: usize,
+    pub pods_unfinished: usize,
+    /// startTime to completionTime (or to the snapshot while running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// Most pods active at once (created, not finished): what `parallelism` caps.
+    pub max_active: usize,
+    /// Most containers running at once: lower when pods wait for the scheduler.
+    pub max_running: usize,
+    pub runs: Vec<Run>,
+    /// `FailedScheduling` messages, distinct: "0/1 nodes are available: 1 Insufficient cpu."
+    pub scheduling_failures: Vec<String>,
+    /// Distinct container waiting reasons: ErrImagePull, ImagePullBackOff, CrashLoopBackOff.
+    pub waiting_reasons: Vec<String>,
+    /// Distinct non-zero exit codes.
+    pub exit_codes: Vec<i32>,
+    /// Pods that look like this Job's workers but are not owned by it.
+    pub impostors: Vec<String>,
+    /// Pods of an earlier Job of the same name (the Job was replaced).
+    pub previous_job_pods: Vec<String>,
+}
+
+fn secs(from: Timestamp, to: Timestamp) -> f64 {
+    let d = to.duration_since(from);
+    (d.as_secs_f64() * 10.0).round() / 10.0
+}
+
+fn distinct<T: PartialEq>(v: &mut Vec<T>, item: T) {
+    if !v.contains(&item) {
+        v.push(item);
+    }
+}
+
+/// The pods a Job owns.
+pub fn owned_pods<'a>(snapshot: &'a Snapshot, uid: &str) -> Vec<&'a Pod> {
+    snapshot
+        .pods
+        .iter()
+        .filter(|p| {
+            p.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.kind == "Job" && o.uid == uid)
+        })
+        .collect()
+}
+
+pub fn find_job<'a>(snapshot: &'a Snapshot, name: &str) -> Option<&'a Job> {
+    snapshot
+        .jobs
+        .iter()
+        .find(|j| j.metadata.name.as_deref() == Some(name))
+}
+
+/// Events about the Job or the given pods.
+pub fn events_for<'a>(snapshot: &'a Snapshot, name: &str, pods: &[&Pod]) -> Vec<&'a Event> {
+    let names: Vec<&str> = pods.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
+    snapshot
+        .events
+        .iter()
+        .filter(|e| {
+            let io = &e.involved_object;
+            let n = io.name.as_deref().unwrap_or("");
+            match io.kind.as_deref() {
+                Some("Job") => n == name,
+                Some("Pod") => names.contains(&n),
+                _ => false,
+            }
+        })
+        .collect()
+}
+
+pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
+    let now: Timestamp = snapshot.gathered_at.parse().unwrap_or_else(|_| Timestamp::now());
+    let Some(job) = find_job(snapshot, name) else {
+        return not_found(snapshot, name);
+    };
+    let uid = job.metadata.uid.clone().unwrap_or_default();
+    let spec = job.spec.as_ref();
+    let status = job.status.clone().unwrap_or_default();
+    let conditions = status.conditions.clone().unwrap_or_default();
+    let is_true = |t: &str| conditions.iter().find(|c| c.type_ == t && c.status == "True");
+    let complete_c = is_true("Complete");
+    let failed_c = is_true("Failed");
+    let terminal = complete_c.or(failed_c);
+    let start = status.start_time.as_ref().map(|t| t.0);
+    let end = status
+        .completion_time
+        .as_ref()
+        .map(|t| t.0)
+        .or_else(|| failed_c.and_then(|c| c.last_transition_time.as_ref().map(|t| t.0)));
+    let origin = start
+        .or(job.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        .unwrap_or(now);
+
+    let pods = owned_pods(snapshot, &uid);
+    let mut runs = Vec::new();
+    let mut active_edges: Vec<(Timestamp, i32)> = Vec::new();
+    let mut running_edges: Vec<(Timestamp, i32)> = Vec::new();
+    let mut waiting_reasons = Vec::new();
+    let mut exit_codes = Vec::new();
+    let (mut succeeded, mut failed, mut unfinished) = (0, 0, 0);
+    for pod in &pods {
+        let pod_name = pod.metadata.name.clone().unwrap_or_default();
+        let pstatus = pod.status.clone().unwrap_or_default();
+        let phase = pstatus.phase.clone().unwrap_or_else(|| "Unknown".into());
+        match phase.as_str() {
+            "Succeeded" => succeeded += 1,
+            "Failed" => failed += 1,
+            _ => unfinished += 1,
+        }
+        let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0).unwrap_or(origin);
+        let (mut c_start, mut c_end, mut exit_code, mut reason, mut waiting) = (None, None, None, None, None);
+        for cs in pstatus.container_statuses.iter().flatten() {
+            if let Some(state) = &cs.state {
+                if let Some(t) = &state.terminated {
+                    c_start = c_start.or(t.started_at.as_ref().map(|x| x.0));
+                    c_end = t.finished_at.as_ref().map(|x| x.0).or(c_end);
+                    exit_code = Some(t.exit_code);
+                    reason = t.reason.clone();
+                    if t.exit_code != 0 {
+                        distinct(&mut exit_codes, t.exit_code);
+                    }
+                }
+                if let Some(r) = &state.running {
+                    c_start = c_start.or(r.started_at.as_ref().map(|x| x.0));
+                }
+                if let Some(w) = &state.waiting {
+                    if let Some(r) = &w.reason {
+                        distinct(&mut waiting_reasons, r.clone());
+                        waiting = Some(r.clone());
+                    }
+                }
+            }
+            if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()) {
+                if t.exit_code != 0 {
+                    distinct(&mut exit_codes, t.exit_code);
+                }
+            }
+        }
+        // A pod stops being active when it finishes; one that never ran ends with its phase.
+        let pod_end = c_end.or_else(|| {
+            matches!(phase.as_str(), "Succeeded" | "Failed").then(|| {
+                pstatus
+                    .conditions
+                    .iter()
+                    .flatten()
+                    .filter_map(|c| c.last_transition_time.as_ref().map(|t| t.0))
+                    .max()
+                    .unwrap_or(created)
+            })
+        });
+        active_edges.push((created, 1));
+        active_edges.push((pod_end.unwrap_or(now), -1));
+        if let Some(s) = c_start {
+            running_edges.push((s, 1));
+            running_edges.push((c_end.unwrap_or(now), -1));
+        }
+        let index = pod
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("batch.kubernetes.io/job-completion-index"))
+            .and_then(|v| v.parse().ok());
+        let last_log_line = (phase == "Failed")
+            .then(|| {
+                snapshot.logs.get(&pod_name).and_then(|cs| {
+                    cs.values()
+                        .flat_map(|l| l.text.lines())
+                        .filter(|l| !l.trim().is_empty())
+                        .last()
+                        .map(|l| crate::report::clean(&truncate(l, 200)))
+                })
+            })
+            .flatten();
+        runs.push(Run {
+            pod: pod_name,
+            phase,
+            created: secs(origin, created),
+            started: c_start.map(|s| secs(origin, s)),
+            finished: c_end.map(|e| secs(origin, e)),
+            seconds: c_start.zip(c_end).map(|(s, e)| secs(s, e)),
+            exit_code,
+            reason,
+            waiting_reason: waiting,
+            index,
+            last_log_line,
+        });
+    }
+    runs.sort_by(|a, b| a.created.total_cmp(&b.created).then(a.pod.cmp(&b.pod)));
+
+    let mut scheduling_failures = Vec::new();
+    for e in events_for(snapshot, name, &pods) {
+        if e.reason.as_deref() == Some("FailedScheduling") {
+            if let Some(m) = &e.message {
+                distinct(&mut scheduling_failures, crate::report::clean(&truncate(m, 300)));
+            }
+        }
+    }
+
+    let (impostors, previous_job_pods) = lookalikes(snapshot, name, &uid);
+    let complete = complete_c.is_some();
+    let failed_job = failed_c.is_some();
+    let condition_reason = terminal.and_then(|c| c.reason.clone());
+    let condition_message = terminal.and_then(|c| c.message.clone());
+    let state = if complete {
+        format!("Complete ({})", condition_reason.as_deref().unwrap_or("all completions succeeded"))
+    } else if failed_job {
+        format!(
+            "Failed ({}){}",
+            condition_reason.as_deref().unwrap_or("unknown reason"),
+            condition_message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        )
+    } else {
+        format!(
+            "still running: {} of {} succeeded, {} active, {} failed",
+            status.succeeded.unwrap_or(0),
+            spec.and_then(|s| s.completions).map_or("?".to_owned(), |c| c.to_string()),
+            status.active.unwrap_or(0),
+            status.failed.unwrap_or(0)
+        )
+    };
+    Facts {
+        found: true,
+        uid: Some(uid),
+        state,
+        complete,
+        failed: failed_job,
+        condition_reason,
+        condition_message,
+        completions: spec.and_then(|s| s.completions),
+        parallelism: spec.and_then(|s| s.parallelism),
+        backoff_limit: spec.and_then(|s| s.backoff_limit),
+        status_succeeded: status.succeeded.unwrap_or(0),
+        status_failed: status.failed.unwrap_or(0),
+        status_active: status.active.unwrap_or(0),
+        pods: pods.len(),
+        pods_succeeded: succeeded,
+        pods_failed: failed,
+        pods_unfinished: unfinished,
+        duration_seconds: start.map(|s| secs(s, end.unwrap_or(now))),
+        max_active: sweep(active_edges),
+        // A container that started and ended within the same second still ran.
+        max_running: sweep(running_edges.clone()).max(usize::from(!running_edges.is_empty())),
+        runs,
+        scheduling_failures,
+        waiting_reasons,
+        exit_codes,
+        impostors,
+        previous_job_pods,
+    }
+}
+
+fn not_found(snapshot: &Snapshot, name: &str) -> Facts {
+    let (impostors, previous_job_pods) = lookalikes(snapshot, name, "");
+    Facts {
+        found: false,
+        uid: None,
+        state: "not found".into(),
+        complete: false,
+        failed: false,
+        condition_reason: None,
+        condition_message: None,
+        completions: None,
+        parallelism: None,
+        backoff_limit: None,
+        status_succeeded: 0,
+        status_failed: 0,
+        status_active: 0,
+        pods: 0,
+        pods_succeeded: 0,
+        pods_failed: 0,
+        pods_unfinished: 0,
+        duration_seconds: None,
+        max_active: 0,
+        max_running: 0,
+        runs: Vec::new(),
+        scheduling_failures: Vec::new(),
+        waiting_reasons: Vec::new(),
+        exit_codes: Vec::new(),
+        impostors,
+        previous_job_pods,
+    }
+}
+
+/// Pods that claim to be this Job's (by label or name) without being owned by it: bare pods
+/// named like workers, or pods of an earlier Job with the same name.
+fn lookalikes(snapshot: &Snapshot, name: &str, uid: &str) -> (Vec<String>, Vec<String>) {
+    let mut impostors = Vec::new();
+    let mut previous = Vec::new();
+    for p in &snapshot.pods {
+        let pname = p.metadata.name.clone().unwrap_or_default();
+        let owners: Vec<_> = p.metadata.owner_references.iter().flatten().collect();
+        if owners.iter().any(|o| o.kind == "Job" && o.uid == uid && !uid.is_empty()) {
+            continue;
+        }
+        let labels = p.metadata.labels.clone().unwrap_or_default();
+        let labelled = labels.get("job-name").map(String::as_str) == Some(name)
+            || labels.get("batch.kubernetes.io/job-name").map(String::as_str) == Some(name);
+        let named = pname.starts_with(&format!("{name}-"));
+        if !(labelled || named) {
+            continue;
+        }
+        let owned_by_other_job = owners.iter().any(|o| o.kind == "Job" && o.name == name);
+        if owned_by_other_job {
+            previous.push(pname);
+        } else if owners.is_empty() || labelled {
+            impostors.push(pname);
+        }
+    }
+    (impostors, previous)
+}
+
+/// The most intervals open at once; at equal times, ends come before starts (timestamps have
+/// one-second resolution and a replacement pod is created in the same second its predecessor
+/// finished).
+fn sweep(mut edges: Vec<(Timestamp, i32)>) -> usize {
+    edges.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut cur, mut max) = (0i32, 0i32);
+    for (_, d) in edges {
+        cur += d;
+        max = max.max(cur);
+    }
+    max.max(0) as usize
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(n).collect();
+        format!("{cut}...")
+    }
+}
+
+/// Facts as JSON for expressions.
+pub fn to_json(f: &Facts) -> Json {
+    serde_json::to_value(f).expect("facts serialise")
+}

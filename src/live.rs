@@ -1,0 +1,236 @@
+//! The live path after gathering, shared by the cluster and bundles: snapshot -> facts ->
+//! evidence -> verdicts -> report, with known failure modes recognised along the way.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use crate::check::{Evidence, LiveTarget, Mode};
+use crate::cluster::Snapshot;
+use crate::course::Exercise;
+use crate::error::{Diagnostic, Error};
+use crate::facts;
+use crate::report::{clean, CheckReport, PitfallHit};
+
+/// Judges a snapshot. `source` says where it came from (namespace, or bundle file).
+pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckReport {
+    let names = exercise.target_names();
+    let mut objects = BTreeMap::new();
+    let mut live = BTreeMap::new();
+    let mut all_facts = serde_json::Map::new();
+    let mut notes: Vec<String> = snapshot.notes.iter().map(|n| clean(n)).collect();
+    let mut pitfalls = Vec::new();
+    for name in &names {
+        let f = facts::derive(snapshot, name);
+        if let Some(job) = facts::find_job(snapshot, name) {
+            objects.insert(name.clone(), serde_json::to_value(job).expect("job serialises"));
+        }
+        let uid = f.uid.clone().unwrap_or_default();
+        let pods = facts::owned_pods(snapshot, &uid);
+        let events = facts::events_for(snapshot, name, &pods);
+        let mut logs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in &pods {
+            let pname = p.metadata.name.clone().unwrap_or_default();
+            let lines: Vec<String> = snapshot
+                .logs
+                .get(&pname)
+                .map(|cs| {
+                    cs.values()
+                        .flat_map(|l| l.text.lines().map(str::to_owned).collect::<Vec<_>>())
+                        .collect()
+                })
+                .unwrap_or_default();
+            logs.insert(pname, lines);
+        }
+        if !f.found {
+            let others: Vec<String> = snapshot
+                .jobs
+                .iter()
+                .filter_map(|j| j.metadata.name.clone())
+                .collect();
+            notes.push(if others.is_empty() {
+                format!("no Job named {name} in namespace {}; there are no Jobs there", snapshot.namespace)
+            } else {
+                format!(
+                    "no Job named {name} in namespace {}; Jobs here: {}",
+                    snapshot.namespace,
+                    others.join(", ")
+                )
+            });
+        } else if f.pods == 0 && (f.status_succeeded > 0 || f.status_failed > 0) {
+            notes.push(format!(
+                "the pods of Job {name} are gone (deleted, or removed by ttlSecondsAfterFinished); pod-level checks have nothing to read"
+            ));
+        }
+        if !f.impostors.is_empty() {
+            notes.push(format!(
+                "pods that look like {name}'s workers but are not owned by the Job were ignored: {}",
+                f.impostors.join(", ")
+            ));
+        }
+        if !f.previous_job_pods.is_empty() {
+            notes.push(format!(
+                "Job {name} was replaced: pods of an earlier Job with that name were ignored: {}",
+                f.previous_job_pods.join(", ")
+            ));
+        }
+        for (pitfall, re) in &exercise.pitfalls {
+            let mut seen = None;
+            for (pod, lines) in &logs {
+                if let Some(l) = lines.iter().find(|l| re.is_match(l)) {
+                    seen = Some((format!("log of pod {pod}"), l.clone()));
+                    break;
+                }
+            }
+            if seen.is_none() {
+                for e in &events {
+                    if let Some(m) = e.message.as_deref().filter(|m| re.is_match(m)) {
+                        seen = Some((
+                            format!("Event {}", e.reason.as_deref().unwrap_or("")),
+                            m.to_owned(),
+                        ));
+                        break;
+                    }
+                }
+            }
+            if seen.is_none() {
+                for r in &f.runs {
+                    for text in [&r.reason, &r.waiting_reason].into_iter().flatten() {
+                        if re.is_match(text) {
+                            seen = Some((format!("pod {}", r.pod), text.clone()));
+                        }
+                    }
+                }
+            }
+            if let Some((seen_in, text)) = seen {
+                pitfalls.push(PitfallHit {
+                    id: pitfall.id.clone(),
+                    seen_in,
+                    text: clean(&text),
+                    explanation: pitfall.explanation.clone(),
+                });
+            }
+        }
+        let fj = facts::to_json(&f);
+        all_facts.insert(name.clone(), fj.clone());
+        live.insert(
+            name.clone(),
+            LiveTarget {
+                pods: pods
+                    .iter()
+                    .map(|p| serde_json::to_value(p).expect("pod serialises"))
+                    .collect(),
+                logs,
+                events: events
+                    .iter()
+                    .map(|e| serde_json::to_value(e).expect("event serialises"))
+                    .collect(),
+                facts: fj,
+            },
+        );
+    }
+    let jobs: Vec<Json> = snapshot
+        .jobs
+        .iter()
+        .map(|j| serde_json::to_value(j).expect("job serialises"))
+        .collect();
+    let evidence = Evidence::new(
+        Mode::Live,
+        names.first().cloned().unwrap_or_default(),
+        objects,
+        live,
+        jobs,
+    );
+    let verdicts = exercise.assertions.iter().map(|a| a.judge(&evidence)).collect();
+    let mut report = CheckReport::new(exercise, Mode::Live, source, Vec::new(), verdicts);
+    report.facts = Some(Json::Object(all_facts));
+    report.pitfalls = pitfalls;
+    report.notes = notes;
+    report
+}
+
+/// Bundle format version: what `kubelab collect` writes and `check --from` reads.
+pub const BUNDLE_VERSION: u32 = 1;
+/// Largest bundle kubelab reads.
+pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A saved snapshot, for judging later or elsewhere.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Bundle {
+    pub kubelab_bundle: u32,
+    pub exercise: String,
+    /// `sha256:` of the snapshot's JSON: detects edits (it is a checksum, not a signature).
+    pub digest: String,
+    pub snapshot: Snapshot,
+}
+
+pub fn digest(snapshot: &Snapshot) -> String {
+    let bytes = serde_json::to_vec(snapshot).expect("snapshot serialises");
+    let hash = Sha256::digest(&bytes);
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+pub fn bundle(exercise: &str, snapshot: Snapshot) -> Bundle {
+    Bundle {
+        kubelab_bundle: BUNDLE_VERSION,
+        exercise: exercise.to_owned(),
+        digest: digest(&snapshot),
+        snapshot,
+    }
+}
+
+/// Reads a bundle: bounded size, known version, intact digest.
+pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&shown, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_BUNDLE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(&shown, e))?;
+    if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+        return Err(Error::input(Diagnostic::file(
+            &shown,
+            format!("bundle is larger than the {} MiB limit", MAX_BUNDLE_BYTES / (1024 * 1024)),
+        )));
+    }
+    let head: Json = serde_json::from_slice(&bytes).map_err(|e| {
+        let what = if e.is_eof() { "is truncated" } else { "is not valid JSON" };
+        Error::input(
+            Diagnostic::file(&shown, format!("bundle {what}: {e}"))
+                .at(e.line(), e.column())
+                .with_help("collect it again with `kubelab collect EXERCISE -o FILE`"),
+        )
+    })?;
+    match head.get("kubelab_bundle").and_then(Json::as_u64) {
+        Some(v) if v == u64::from(BUNDLE_VERSION) => {}
+        Some(v) => {
+            return Err(Error::input(
+                Diagnostic::file(&shown, format!("bundle format {v} is not supported (this kubelab reads format {BUNDLE_VERSION})"))
+                    .field("kubelab_bundle")
+                    .with_help("use the kubelab version that collected it, or collect again"),
+            ));
+        }
+        None => {
+            return Err(Error::input(
+                Diagnostic::file(&shown, "is not a kubelab bundle (no `kubelab_bundle` version)")
+                    .with_help("bundles are written by `kubelab collect EXERCISE -o FILE`"),
+            ));
+        }
+    }
+    let bundle: Bundle = serde_json::from_value(head).map_err(|e| {
+        Error::input(
+            Diagnostic::file(&shown, format!("bundle content is malformed: {e}"))
+                .with_help("collect it again"),
+        )
+    })?;
+    Ok(bundle)
+}
+
+/// True when the bundle's snapshot is what was collected.
+pub fn intact(bundle: &Bundle) -> bool {
+    digest(&bundle.snapshot) == bundle.digest
+}

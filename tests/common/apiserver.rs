@@ -1,0 +1,245 @@
+//! A local Kubernetes API server for tests: it replays responses recorded from real clusters
+//! (`tests/fixtures/k8s-*/`) over real HTTP, to the real kube-rs client in the kubelab binary,
+//! and records every request it saw so tests can assert that checking only reads.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+
+/// What the server replays.
+#[derive(Clone, Default)]
+pub struct Scenario {
+    /// `k8s-1.24` or `k8s-1.36`.
+    pub version: String,
+    /// Namespace name to the recorded run folder (relative to the version folder).
+    pub namespaces: HashMap<String, String>,
+    /// Bearer token the server accepts; any other gets the recorded 401.
+    pub token: Option<String>,
+    /// Requests whose path contains the key answer with (status, recorded error file).
+    pub faults: Vec<(String, u16, String)>,
+    /// Answer `GET /api/v1/namespaces/kube-system` with this uid (else 404).
+    pub kube_system_uid: Option<String>,
+    /// Delay every answer (for time-outs).
+    pub delay: Option<Duration>,
+    /// Serve jobs LIST as empty (before the apply) and jobs WATCH from this run's recording.
+    pub watch_run: Option<String>,
+}
+
+pub struct ApiServer {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<String>>>,
+    _runtime: std::thread::JoinHandle<()>,
+}
+
+struct Shared {
+    scenario: Scenario,
+    root: PathBuf,
+    seen: Arc<Mutex<Vec<String>>>,
+    job_lists: Mutex<usize>,
+}
+
+impl ApiServer {
+    pub fn start(scenario: Scenario) -> ApiServer {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let shared = Arc::new(Shared {
+            root: super::root().join("tests/fixtures").join(&scenario.version),
+            scenario,
+            seen: seen.clone(),
+            job_lists: Mutex::new(0),
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = axum::Router::new().fallback(handle).with_state(shared);
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        ApiServer {
+            addr,
+            seen,
+            _runtime: handle,
+        }
+    }
+
+    /// A kubeconfig pointing at this server.
+    pub fn kubeconfig(&self, dir: &std::path::Path, namespace: &str, token: &str) -> PathBuf {
+        let path = dir.join("kubeconfig");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: recorded\n  cluster:\n    server: http://{}\ncontexts:\n- name: recorded\n  context:\n    cluster: recorded\n    user: learner\n    namespace: {namespace}\ncurrent-context: recorded\nusers:\n- name: learner\n  user:\n    token: {token}\n",
+            self.addr
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn file(shared: &Shared, rel: &str) -> Option<Vec<u8>> {
+    std::fs::read(shared.root.join(rel)).ok()
+}
+
+fn respond(status: u16, body: Vec<u8>, content_type: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap())
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn error(shared: &Shared, status: u16, rel: &str) -> Response {
+    let body = file(shared, &format!("errors/{rel}")).unwrap_or_else(|| panic!("no recorded error {rel}"));
+    respond(status, body, "application/json")
+}
+
+/// An empty list of the recorded kind: the recording's own list with its items removed.
+fn empty_list(shared: &Shared, rel: &str) -> Vec<u8> {
+    let any = shared.scenario.namespaces.values().next().expect("a namespace");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&file(shared, &format!("{any}/api/{rel}")).unwrap()).unwrap();
+    v["items"] = serde_json::json!([]);
+    serde_json::to_vec(&v).unwrap()
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Request) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query: HashMap<String, String> = req
+        .uri()
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let watch = query.get("watch").is_some_and(|v| v == "true" || v == "1");
+    let verb = match (&method, watch) {
+        (&Method::GET, true) => "WATCH",
+        (&Method::GET, false) => "GET",
+        (m, _) => m.as_str(),
+    };
+    shared
+        .seen
+        .lock()
+        .unwrap()
+        .push(format!("{verb} {}", req.uri()));
+    if let Some(d) = shared.scenario.delay {
+        tokio::time::sleep(d).await;
+    }
+    if let Some(token) = &shared.scenario.token {
+        let given = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if given != format!("Bearer {token}") {
+            return error(&shared, 401, "status-401.json");
+        }
+    }
+    for (key, status, rel) in &shared.scenario.faults {
+        if path.contains(key.as_str()) {
+            return error(&shared, *status, rel);
+        }
+    }
+    if method != Method::GET {
+        return respond(405, b"{\"kind\":\"Status\",\"code\":405}".to_vec(), "application/json");
+    }
+    if path == "/version" {
+        return respond(200, file(&shared, "cluster/version.json").unwrap(), "application/json");
+    }
+    if path == "/api/v1/namespaces/kube-system" {
+        return match &shared.scenario.kube_system_uid {
+            Some(uid) => {
+                let ns = k8s_openapi::api::core::v1::Namespace {
+                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        name: Some("kube-system".into()),
+                        uid: Some(uid.clone()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                let mut v = serde_json::to_value(&ns).unwrap();
+                v["kind"] = "Namespace".into();
+                v["apiVersion"] = "v1".into();
+                respond(200, serde_json::to_vec(&v).unwrap(), "application/json")
+            }
+            None => error(&shared, 404, "status-404-job.json"),
+        };
+    }
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (ns, rest): (&str, Vec<&str>) = match parts.as_slice() {
+        ["apis", "batch", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
+        ["api", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
+        _ => return respond(404, b"{\"kind\":\"Status\",\"code\":404}".to_vec(), "application/json"),
+    };
+    let run = shared.scenario.namespaces.get(ns).cloned();
+    match (rest.as_slice(), run) {
+        (["jobs"], Some(run)) if watch => {
+            let watch_run = shared.scenario.watch_run.clone().unwrap_or(run);
+            let text = String::from_utf8(file(&shared, &format!("{watch_run}/api/jobs.watch.jsonl")).unwrap()).unwrap();
+            let lines: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
+            let stream = futures::stream::iter(lines.into_iter().map(|l| {
+                Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(l))
+            }));
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        (["jobs"], Some(run)) => {
+            if shared.scenario.watch_run.is_some() {
+                let mut n = shared.job_lists.lock().unwrap();
+                *n += 1;
+                if *n == 1 {
+                    // Before the apply: nothing yet, at the recorded resourceVersion.
+                    let mut v: serde_json::Value = serde_json::from_slice(&empty_list(&shared, "jobs.JobList.json")).unwrap();
+                    let readme = String::from_utf8(file(&shared, &format!("{run}/api/README")).unwrap_or_default()).unwrap();
+                    if let Some(rv) = readme.trim().strip_prefix("resourceVersion=") {
+                        v["metadata"]["resourceVersion"] = rv.into();
+                    }
+                    return respond(200, serde_json::to_vec(&v).unwrap(), "application/json");
+                }
+            }
+            respond(200, file(&shared, &format!("{run}/api/jobs.JobList.json")).unwrap(), "application/json")
+        }
+        (["pods"], Some(run)) => respond(200, file(&shared, &format!("{run}/api/pods.PodList.json")).unwrap(), "application/json"),
+        (["events"], Some(run)) => respond(200, file(&shared, &format!("{run}/api/events.EventList.json")).unwrap(), "application/json"),
+        (["pods", pod, "log"], Some(run)) => match file(&shared, &format!("{run}/logs/{pod}.log")) {
+            Some(mut bytes) => {
+                if let Some(n) = query.get("tailLines").and_then(|v| v.parse::<usize>().ok()) {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let lines: Vec<&str> = text.lines().collect();
+                    let keep = &lines[lines.len().saturating_sub(n)..];
+                    bytes = keep.iter().map(|l| format!("{l}\n")).collect::<String>().into_bytes();
+                }
+                if let Some(n) = query.get("limitBytes").and_then(|v| v.parse::<usize>().ok()) {
+                    bytes.truncate(n);
+                }
+                respond(200, bytes, "text/plain")
+            }
+            None => error(&shared, 404, "status-404-log.json"),
+        },
+        (["jobs"], None) => respond(200, empty_list(&shared, "jobs.JobList.json"), "application/json"),
+        (["pods"], None) => respond(200, empty_list(&shared, "pods.PodList.json"), "application/json"),
+        (["events"], None) => respond(200, empty_list(&shared, "events.EventList.json"), "application/json"),
+        _ => respond(404, b"{\"kind\":\"Status\",\"code\":404}".to_vec(), "application/json"),
+    }
+}

@@ -1,0 +1,210 @@
+//! The live checker end to end: the real binary and its kube-rs client against a local API
+//! server replaying recordings from real Kubernetes 1.24 and 1.36 clusters.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::apiserver::{ApiServer, Scenario};
+use common::{kubelab_env, root};
+
+const TOKEN: &str = "learner-token";
+
+fn scenario(version: &str, run: &str) -> Scenario {
+    Scenario {
+        version: version.into(),
+        namespaces: HashMap::from([(run.to_owned(), run.to_owned())]),
+        token: Some(TOKEN.into()),
+        kube_system_uid: Some(format!("uid-of-{version}")),
+        ..Scenario::default()
+    }
+}
+
+struct Live {
+    run: common::Run,
+    requests: Vec<String>,
+}
+
+fn check_live(s: Scenario, namespace: &str, args: &[&str]) -> Live {
+    let server = ApiServer::start(s);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), namespace, TOKEN);
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--kubeconfig", kc.to_str().unwrap()]);
+    let run = kubelab_env(&root(), &all, None, &[]);
+    Live {
+        run,
+        requests: server.requests(),
+    }
+}
+
+fn assert_read_only(requests: &[String]) {
+    assert!(!requests.is_empty());
+    for r in requests {
+        assert!(r.starts_with("GET ") || r.starts_with("WATCH "), "a check wrote: {r}");
+    }
+}
+
+/// Redacts what changes between runs (the snapshot time is not in the output; ports are).
+fn stable(text: &str) -> String {
+    text.to_owned()
+}
+
+#[test]
+fn image_processor_passes_on_both_versions() {
+    for version in ["k8s-1.24", "k8s-1.36"] {
+        let live = check_live(scenario(version, "u3-image-processor"), "u3-image-processor", &["check", "image-processor"]);
+        assert_eq!(live.run.code, 0, "{version}:\n{}{}", live.run.stdout, live.run.stderr);
+        assert_read_only(&live.requests);
+        // A few LISTs, one log read per pod, two identity reads: never a GET per object.
+        let logs = live.requests.iter().filter(|r| r.contains("/log")).count();
+        assert_eq!(logs, 20, "{version}: one log read per pod");
+        assert_eq!(live.requests.len(), 3 + 20 + 2, "{version}: {:#?}", live.requests);
+        assert!(live.requests.iter().any(|r| r.contains("limitBytes=")), "logs are bounded");
+        insta::assert_snapshot!(format!("image_processor_live_{version}"), stable(&live.run.stdout));
+    }
+}
+
+#[test]
+fn seed_dynamic_workload_fails_with_explanation_on_both_versions() {
+    for version in ["k8s-1.24", "k8s-1.36"] {
+        let live = check_live(scenario(version, "u3-dynamic-workload"), "u3-dynamic-workload", &["check", "dynamic-workload"]);
+        assert_eq!(live.run.code, 1, "{version}:\n{}{}", live.run.stdout, live.run.stderr);
+        assert!(live.run.stdout.contains("Recognised problems"), "{}", live.run.stdout);
+        assert!(live.run.stdout.contains("sh: syntax error: unexpected \"(\""));
+        assert!(live.run.stdout.contains("BackoffLimitExceeded"), "{}", live.run.stdout);
+        insta::assert_snapshot!(format!("dynamic_workload_seed_live_{version}"), live.run.stdout);
+
+        let fixed = check_live(scenario(version, "u3-dynamic-workload-fixed"), "u3-dynamic-workload-fixed", &["check", "dynamic-workload"]);
+        assert_eq!(fixed.run.code, 0, "{version}:\n{}{}", fixed.run.stdout, fixed.run.stderr);
+    }
+}
+
+#[test]
+fn json_report_carries_facts() {
+    let live = check_live(scenario("k8s-1.24", "u3-image-processor"), "u3-image-processor", &["--output", "json", "check", "image-processor"]);
+    let v: serde_json::Value = serde_json::from_str(&live.run.stdout).unwrap();
+    let f = &v["facts"]["image-processor"];
+    assert_eq!(f["complete"], true);
+    assert_eq!(f["pods_succeeded"], 20);
+    assert!(f["max_active"].as_u64().unwrap() <= 4);
+    assert!(f["duration_seconds"].as_f64().unwrap() > 60.0);
+    assert_eq!(f["runs"].as_array().unwrap().len(), 20);
+}
+
+#[test]
+fn errors_say_what_to_do() {
+    // 401: a token the server refuses.
+    let server = ApiServer::start(scenario("k8s-1.24", "u3-image-processor"));
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "u3-image-processor", "stale-token");
+    let r = kubelab_env(&root(), &["check", "image-processor", "--kubeconfig", kc.to_str().unwrap()], None, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("unauthorized (401)"), "{}", r.stderr);
+
+    // 403 on jobs and on pods/log: name the permission and the Role.
+    for (path, file, permission) in [
+        ("/jobs", "status-403-jobs.json", "list jobs"),
+        ("/log", "status-403-log.json", "get pods/log"),
+    ] {
+        let mut s = scenario("k8s-1.24", "u3-image-processor");
+        s.faults = vec![(path.into(), 403, file.into())];
+        let live = check_live(s, "u3-image-processor", &["check", "image-processor"]);
+        assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+        assert!(live.run.stderr.contains(&format!("the grader needs `{permission}`")), "{}", live.run.stderr);
+        assert!(live.run.stderr.contains("deploy/kubelab-reader.yaml"));
+    }
+
+    // Wrong namespace: no Job there, and say which Jobs exist.
+    let mut s = scenario("k8s-1.24", "u3-image-processor");
+    s.namespaces.insert("u3-dynamic-workload".into(), "u3-dynamic-workload".into());
+    let live = check_live(s, "u3-dynamic-workload", &["check", "image-processor"]);
+    assert_eq!(live.run.code, 1);
+    assert!(live.run.stdout.contains("no Job named image-processor in namespace u3-dynamic-workload; Jobs here: dynamic-workload"), "{}", live.run.stdout);
+
+    // An empty namespace.
+    let live = check_live(scenario("k8s-1.24", "u3-image-processor"), "nothing-here", &["check", "image-processor"]);
+    assert_eq!(live.run.code, 1);
+    assert!(live.run.stdout.contains("there are no Jobs there"), "{}", live.run.stdout);
+
+    // Nothing listening.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let kc = dir.path().join("dead");
+    std::fs::write(&kc, format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: t\n")).unwrap();
+    let r = kubelab_env(&root(), &["check", "image-processor", "--kubeconfig", kc.to_str().unwrap()], None, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("no cluster reachable"), "{}", r.stderr);
+
+    // No kubeconfig at all.
+    let r = kubelab_env(&root(), &["check", "image-processor"], None, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("is your kubeconfig set?"), "{}", r.stderr);
+
+    // A context that does not exist.
+    let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
+    let r = kubelab_env(&root(), &["check", "image-processor", "--kubeconfig", kc.to_str().unwrap(), "--context", "nope"], None, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("kubectl config get-contexts"), "{}", r.stderr);
+}
+
+#[test]
+fn bundles_round_trip_and_detect_tampering() {
+    let server = ApiServer::start(scenario("k8s-1.36", "u3-image-processor"));
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
+    let bundle = dir.path().join("b.json");
+    let r = kubelab_env(&root(), &["collect", "image-processor", "-o", bundle.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap()], None, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_read_only(&server.requests());
+
+    let judged = kubelab_env(&root(), &["--output", "json", "check", "image-processor", "--from", bundle.to_str().unwrap()], None, &[]);
+    assert_eq!(judged.code, 0, "{}", judged.stderr);
+    let v: serde_json::Value = serde_json::from_str(&judged.stdout).unwrap();
+    assert_eq!(v["mode"], "live");
+    assert!(v["notes"].to_string().contains("uid-of-k8s-1.36"));
+
+    let wrong = kubelab_env(&root(), &["check", "image-processor", "--from", bundle.to_str().unwrap(), "--expect-cluster", "another-cluster"], None, &[]);
+    assert_eq!(wrong.code, 1);
+    assert!(wrong.stdout.contains("not the expected cluster another-cluster"), "{}", wrong.stdout);
+
+    // An edited bundle: a failed pod turned into a success.
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, text.replacen("\"succeeded\": 20", "\"succeeded\": 21", 1)).unwrap();
+    let r = kubelab_env(&root(), &["check", "image-processor", "--from", edited.to_str().unwrap()], None, &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("was edited after it was collected"), "{}", r.stdout);
+
+    // Truncated, unknown version, not a bundle, too large.
+    let truncated = dir.path().join("t.json");
+    std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
+    let r = kubelab_env(&root(), &["check", "image-processor", "--from", truncated.to_str().unwrap()], None, &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("bundle is truncated"), "{}", r.stderr);
+    let future = dir.path().join("f.json");
+    std::fs::write(&future, text.replacen("\"kubelab_bundle\": 1", "\"kubelab_bundle\": 7", 1)).unwrap();
+    let r = kubelab_env(&root(), &["check", "image-processor", "--from", future.to_str().unwrap()], None, &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("bundle format 7 is not supported"), "{}", r.stderr);
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, " ".repeat(65 * 1024 * 1024)).unwrap();
+    let r = kubelab_env(&root(), &["check", "image-processor", "--from", big.to_str().unwrap()], None, &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("larger than the 64 MiB limit"), "{}", r.stderr);
+}
+
+#[test]
+fn wait_follows_the_recorded_watch_stream() {
+    for version in ["k8s-1.24", "k8s-1.36"] {
+        let mut s = scenario(version, "watch-parallel-processing");
+        s.watch_run = Some("watch-parallel-processing".into());
+        s.namespaces = HashMap::from([("u3-image-processor".into(), "u3-image-processor".into()), ("watch-parallel-processing".into(), "watch-parallel-processing".into())]);
+        let live = check_live(s, "watch-parallel-processing", &["check", "image-processor", "--wait=20s"]);
+        assert_read_only(&live.requests);
+        assert!(live.requests.iter().any(|r| r.starts_with("WATCH ")), "{:#?}", live.requests);
+        let _ = live.run;
+    }
+}
