@@ -400,7 +400,8 @@ fn run_on_course(
                 crate::offline::check(ex, &source)?
             } else if let Some(path) = &args.from {
                 let bundle = crate::live::read_bundle(path)?;
-                let mut report = crate::live::judge(ex, &bundle.snapshot, format!("bundle {}", path.display()));
+                let mut report =
+                    crate::live::judge(ex, &bundle.snapshot, format!("bundle {}", path.display()));
                 if bundle.exercise != ex.id() {
                     return Err(Error::Usage(format!(
                         "{} is a bundle of exercise `{}`, not `{}`",
@@ -413,30 +414,47 @@ fn run_on_course(
                     report.passed = false;
                     report.notes.insert(0, "this bundle was edited after it was collected (its digest does not match): it cannot be trusted as evidence".to_owned());
                 }
-                provenance(&mut report, &bundle.snapshot.cluster, args.expect_cluster.as_deref());
+                provenance(
+                    &mut report,
+                    &bundle.snapshot.cluster,
+                    args.expect_cluster.as_deref(),
+                );
                 report
             } else {
                 let runtime = runtime()?;
                 let (snapshot, calls) = runtime.block_on(async {
-                    let (client, namespace) = crate::cluster::connect(&args.cluster.target()).await?;
+                    let (client, namespace) =
+                        crate::cluster::connect(&args.cluster.target()).await?;
                     if let Some(wait) = &args.wait {
                         let limit = crate::check::parse_duration(wait).map_err(Error::Usage)?;
-                        crate::wait::wait_for_jobs(&client, &namespace, &ex.target_names(), limit).await?;
+                        crate::wait::wait_for_jobs(&client, &namespace, &ex.target_names(), limit)
+                            .await?;
                     }
                     let calls = crate::cluster::CallCount::default();
-                    let snap = crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await?;
+                    let snap =
+                        crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls)
+                            .await?;
                     Ok::<_, Error>((snap, calls.get()))
                 })?;
                 tracing::debug!(calls, "gathered");
-                let mut report = crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
-                provenance(&mut report, &snapshot.cluster, args.expect_cluster.as_deref());
+                let mut report =
+                    crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+                provenance(
+                    &mut report,
+                    &snapshot.cluster,
+                    args.expect_cluster.as_deref(),
+                );
                 report
             };
             record(store, &report)?;
             print_report(&report, output);
             Ok(report.exit_code())
         }
-        Command::Collect { exercise, out, cluster } => {
+        Command::Collect {
+            exercise,
+            out,
+            cluster,
+        } => {
             let ex = course.exercise(&exercise)?;
             let runtime = runtime()?;
             let snapshot = runtime.block_on(async {
@@ -445,25 +463,36 @@ fn run_on_course(
                 crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await
             })?;
             let bundle = crate::live::bundle(ex.id(), snapshot);
-            write_atomically(&out, &serde_json::to_vec_pretty(&bundle).expect("bundle serialises"))?;
+            write_atomically(
+                &out,
+                &serde_json::to_vec_pretty(&bundle).expect("bundle serialises"),
+            )?;
             emit(
                 output,
-                || format!(
-                    "wrote {} ({} Jobs, {} pods, {} Events, {} logs; {})\n",
-                    out.display(),
-                    bundle.snapshot.jobs.len(),
-                    bundle.snapshot.pods.len(),
-                    bundle.snapshot.events.len(),
-                    bundle.snapshot.logs.len(),
-                    bundle.digest
-                ),
+                || {
+                    format!(
+                        "wrote {} ({} Jobs, {} pods, {} Events, {} logs; {})\n",
+                        out.display(),
+                        bundle.snapshot.jobs.len(),
+                        bundle.snapshot.pods.len(),
+                        bundle.snapshot.events.len(),
+                        bundle.snapshot.logs.len(),
+                        bundle.digest
+                    )
+                },
                 || json!({"kubelab": report::FORMAT_VERSION, "bundle": out.display().to_string(), "digest": bundle.digest}),
             );
             Ok(exit::PASSED)
         }
         Command::Confidence { unit, self_rating } => {
             let state = store.load();
-            crate::confidence::run(course, &state, unit.as_deref(), self_rating.as_deref(), output)
+            crate::confidence::run(
+                course,
+                &state,
+                unit.as_deref(),
+                self_rating.as_deref(),
+                output,
+            )
         }
         Command::Lint { .. } | Command::Schemas { .. } => unreachable!("handled before loading"),
     }
@@ -478,16 +507,26 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// Says where the evidence came from, and fails it when it is not the expected cluster.
-fn provenance(report: &mut CheckReport, cluster: &crate::cluster::ClusterIdentity, expect: Option<&str>) {
+fn provenance(
+    report: &mut CheckReport,
+    cluster: &crate::cluster::ClusterIdentity,
+    expect: Option<&str>,
+) {
     let who = format!(
         "cluster {} (kube-system uid {})",
-        cluster.server_version.as_deref().unwrap_or("of unknown version"),
+        cluster
+            .server_version
+            .as_deref()
+            .unwrap_or("of unknown version"),
         cluster.kube_system_uid.as_deref().unwrap_or("unknown")
     );
     if let Some(want) = expect {
         if cluster.kube_system_uid.as_deref() != Some(want) {
             report.passed = false;
-            report.notes.insert(0, format!("this evidence is from {who}, not the expected cluster {want}"));
+            report.notes.insert(
+                0,
+                format!("this evidence is from {who}, not the expected cluster {want}"),
+            );
             return;
         }
     }

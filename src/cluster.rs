@@ -177,12 +177,15 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
         }
         kube::Error::HyperError(err) => Error::Cluster {
             message: format!("no cluster reachable while {what}: {err}"),
-            help: Some("is your kubeconfig set and the cluster running? (kubectl cluster-info)".into()),
+            help: Some(
+                "is your kubeconfig set and the cluster running? (kubectl cluster-info)".into(),
+            ),
         },
         kube::Error::Service(err) => {
             let text = err.to_string();
             let lower = format!("{text} {:?}", err).to_lowercase();
-            if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+            {
                 Error::Cluster {
                     message: format!("TLS failure while {what}: {text}"),
                     help: Some("the server's certificate does not match the kubeconfig's certificate-authority; re-create the kubeconfig (minikube update-context, kind export kubeconfig)".into()),
@@ -195,7 +198,10 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
             } else {
                 Error::Cluster {
                     message: format!("no cluster reachable while {what}: {text}"),
-                    help: Some("is your kubeconfig set and the cluster running? (kubectl cluster-info)".into()),
+                    help: Some(
+                        "is your kubeconfig set and the cluster running? (kubectl cluster-info)"
+                            .into(),
+                    ),
                 }
             }
         }
@@ -241,7 +247,12 @@ pub async fn gather(
     let mut notes = Vec::new();
     let target_jobs: Vec<&Job> = jobs
         .iter()
-        .filter(|j| j.metadata.name.as_ref().is_some_and(|n| targets.contains(n)))
+        .filter(|j| {
+            j.metadata
+                .name
+                .as_ref()
+                .is_some_and(|n| targets.contains(n))
+        })
         .collect();
     let uids: Vec<String> = target_jobs
         .iter()
@@ -262,7 +273,10 @@ pub async fn gather(
     calls.add();
     let events = match events_api.list(&lp).await {
         Ok(list) => {
-            let pod_names: Vec<&str> = owned.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
+            let pod_names: Vec<&str> = owned
+                .iter()
+                .filter_map(|p| p.metadata.name.as_deref())
+                .collect();
             list.items
                 .into_iter()
                 .filter(|e| {
@@ -286,7 +300,13 @@ pub async fn gather(
             ));
             Vec::new()
         }
-        Err(e) => return Err(explain(e, &format!("listing Events in {namespace}"), namespace)),
+        Err(e) => {
+            return Err(explain(
+                e,
+                &format!("listing Events in {namespace}"),
+                namespace,
+            ));
+        }
     };
 
     let mut requests = Vec::new();
@@ -300,8 +320,12 @@ pub async fn gather(
             .and_then(|s| s.container_statuses.as_ref())
             .is_some_and(|cs| {
                 cs.iter().any(|c| {
-                    c.state.as_ref().is_some_and(|s| s.running.is_some() || s.terminated.is_some())
-                        || c.last_state.as_ref().is_some_and(|s| s.terminated.is_some())
+                    c.state
+                        .as_ref()
+                        .is_some_and(|s| s.running.is_some() || s.terminated.is_some())
+                        || c.last_state
+                            .as_ref()
+                            .is_some_and(|s| s.terminated.is_some())
                 })
             });
         if !started {
@@ -339,7 +363,13 @@ pub async fn gather(
             Err(kube::Error::Api(s)) if s.code == 404 || s.code == 400 => {
                 notes.push(format!("the log of pod {pod} is gone: {}", s.message));
             }
-            Err(e) => return Err(explain(e, &format!("reading the log of pod {pod}"), namespace)),
+            Err(e) => {
+                return Err(explain(
+                    e,
+                    &format!("reading the log of pod {pod}"),
+                    namespace,
+                ));
+            }
         }
     }
 
@@ -383,11 +413,7 @@ async fn read_log(api: &Api<Pod>, pod: &str, container: &str) -> Result<LogText,
 /// The server version and the kube-system uid; either may be unreadable (then unknown).
 async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
     calls.add();
-    let server_version = client
-        .apiserver_version()
-        .await
-        .ok()
-        .map(|v| v.git_version);
+    let server_version = client.apiserver_version().await.ok().map(|v| v.git_version);
     calls.add();
     let ns: Api<Namespace> = Api::all(client.clone());
     let kube_system_uid = ns

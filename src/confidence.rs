@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::cli::Output;
 use crate::course::{Course, Unit};
-use crate::error::{exit, Error};
-use crate::report::{fmt_points, FORMAT_VERSION};
+use crate::error::{Error, exit};
+use crate::report::{FORMAT_VERSION, fmt_points};
 use crate::state::State;
 
 #[derive(Debug, Serialize)]
@@ -56,7 +56,11 @@ pub fn score(unit: &Unit, state: &State, ratings: &[Option<u8>]) -> Vec<Statemen
                         e.id(),
                         fmt_points(l.earned),
                         e.file.points,
-                        if l.mode == "live" { "on the cluster" } else { "offline only" }
+                        if l.mode == "live" {
+                            "on the cluster"
+                        } else {
+                            "offline only"
+                        }
                     )),
                     Some(_) => {}
                 }
@@ -156,7 +160,12 @@ pub fn run(
             .ok_or_else(|| {
                 Error::Usage(format!(
                     "no unit `{id}`; units: {}",
-                    course.units.iter().map(|u| u.file.id.as_str()).collect::<Vec<_>>().join(", ")
+                    course
+                        .units
+                        .iter()
+                        .map(|u| u.file.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })?,
         None => course
@@ -188,15 +197,31 @@ pub fn run(
 
 pub fn render(unit: &Unit, scores: &[StatementScore]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", format!("Confidence check: Unit {}, {}", unit.file.number, unit.file.title).bold());
+    let _ = writeln!(
+        out,
+        "{}",
+        format!(
+            "Confidence check: Unit {}, {}",
+            unit.file.number, unit.file.title
+        )
+        .bold()
+    );
     for s in scores {
-        let evidence = s.evidence.map_or("no evidence".to_owned(), |e| format!("evidence {e}/5"));
-        let rating = s.self_rating.map_or(String::new(), |r| format!(", you said {r}/5"));
+        let evidence = s
+            .evidence
+            .map_or("no evidence".to_owned(), |e| format!("evidence {e}/5"));
+        let rating = s
+            .self_rating
+            .map_or(String::new(), |r| format!(", you said {r}/5"));
         let _ = writeln!(out, "\n  {}", s.statement);
         let _ = write!(out, "    {evidence}{rating}");
         match s.calibration {
             Some("overconfident") => {
-                let _ = write!(out, ": {}", "you rate yourself higher than your results show".yellow());
+                let _ = write!(
+                    out,
+                    ": {}",
+                    "you rate yourself higher than your results show".yellow()
+                );
             }
             Some("underconfident") => {
                 let _ = write!(out, ": {}", "your results are better than you think".cyan());
@@ -217,8 +242,14 @@ mod tests {
 
     #[test]
     fn ratings_are_validated() {
-        assert_eq!(parse_ratings("4,3,5", 3).unwrap(), vec![Some(4), Some(3), Some(5)]);
-        assert_eq!(parse_ratings("4,,5", 3).unwrap(), vec![Some(4), None, Some(5)]);
+        assert_eq!(
+            parse_ratings("4,3,5", 3).unwrap(),
+            vec![Some(4), Some(3), Some(5)]
+        );
+        assert_eq!(
+            parse_ratings("4,,5", 3).unwrap(),
+            vec![Some(4), None, Some(5)]
+        );
         assert!(parse_ratings("4,3", 3).is_err());
         assert!(parse_ratings("4,9,1", 3).is_err());
     }

@@ -123,7 +123,10 @@ pub fn find_job<'a>(snapshot: &'a Snapshot, name: &str) -> Option<&'a Job> {
 
 /// Events about the Job or the given pods.
 pub fn events_for<'a>(snapshot: &'a Snapshot, name: &str, pods: &[&Pod]) -> Vec<&'a Event> {
-    let names: Vec<&str> = pods.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
+    let names: Vec<&str> = pods
+        .iter()
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect();
     snapshot
         .events
         .iter()
@@ -140,7 +143,10 @@ pub fn events_for<'a>(snapshot: &'a Snapshot, name: &str, pods: &[&Pod]) -> Vec<
 }
 
 pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
-    let now: Timestamp = snapshot.gathered_at.parse().unwrap_or_else(|_| Timestamp::now());
+    let now: Timestamp = snapshot
+        .gathered_at
+        .parse()
+        .unwrap_or_else(|_| Timestamp::now());
     let Some(job) = find_job(snapshot, name) else {
         return not_found(snapshot, name);
     };
@@ -148,7 +154,11 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
     let spec = job.spec.as_ref();
     let status = job.status.clone().unwrap_or_default();
     let conditions = status.conditions.clone().unwrap_or_default();
-    let is_true = |t: &str| conditions.iter().find(|c| c.type_ == t && c.status == "True");
+    let is_true = |t: &str| {
+        conditions
+            .iter()
+            .find(|c| c.type_ == t && c.status == "True")
+    };
     let complete_c = is_true("Complete");
     let failed_c = is_true("Failed");
     let terminal = complete_c.or(failed_c);
@@ -178,8 +188,14 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
             "Failed" => failed += 1,
             _ => unfinished += 1,
         }
-        let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0).unwrap_or(origin);
-        let (mut c_start, mut c_end, mut exit_code, mut reason, mut waiting) = (None, None, None, None, None);
+        let created = pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .unwrap_or(origin);
+        let (mut c_start, mut c_end, mut exit_code, mut reason, mut waiting) =
+            (None, None, None, None, None);
         for cs in pstatus.container_statuses.iter().flatten() {
             if let Some(state) = &cs.state {
                 if let Some(t) = &state.terminated {
@@ -262,7 +278,10 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
     for e in events_for(snapshot, name, &pods) {
         if e.reason.as_deref() == Some("FailedScheduling") {
             if let Some(m) = &e.message {
-                distinct(&mut scheduling_failures, crate::report::clean(&truncate(m, 300)));
+                distinct(
+                    &mut scheduling_failures,
+                    crate::report::clean(&truncate(m, 300)),
+                );
             }
         }
     }
@@ -273,7 +292,12 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
     let condition_reason = terminal.and_then(|c| c.reason.clone());
     let condition_message = terminal.and_then(|c| c.message.clone());
     let state = if complete {
-        format!("Complete ({})", condition_reason.as_deref().unwrap_or("all completions succeeded"))
+        format!(
+            "Complete ({})",
+            condition_reason
+                .as_deref()
+                .unwrap_or("all completions succeeded")
+        )
     } else if failed_job {
         format!(
             "Failed ({}){}",
@@ -287,7 +311,8 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         format!(
             "still running: {} of {} succeeded, {} active, {} failed",
             status.succeeded.unwrap_or(0),
-            spec.and_then(|s| s.completions).map_or("?".to_owned(), |c| c.to_string()),
+            spec.and_then(|s| s.completions)
+                .map_or("?".to_owned(), |c| c.to_string()),
             status.active.unwrap_or(0),
             status.failed.unwrap_or(0)
         )
@@ -363,12 +388,18 @@ fn lookalikes(snapshot: &Snapshot, name: &str, uid: &str) -> (Vec<String>, Vec<S
     for p in &snapshot.pods {
         let pname = p.metadata.name.clone().unwrap_or_default();
         let owners: Vec<_> = p.metadata.owner_references.iter().flatten().collect();
-        if owners.iter().any(|o| o.kind == "Job" && o.uid == uid && !uid.is_empty()) {
+        if owners
+            .iter()
+            .any(|o| o.kind == "Job" && o.uid == uid && !uid.is_empty())
+        {
             continue;
         }
         let labels = p.metadata.labels.clone().unwrap_or_default();
         let labelled = labels.get("job-name").map(String::as_str) == Some(name)
-            || labels.get("batch.kubernetes.io/job-name").map(String::as_str) == Some(name);
+            || labels
+                .get("batch.kubernetes.io/job-name")
+                .map(String::as_str)
+                == Some(name);
         let named = pname.starts_with(&format!("{name}-"));
         if !(labelled || named) {
             continue;

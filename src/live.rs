@@ -12,7 +12,7 @@ use crate::cluster::Snapshot;
 use crate::course::Exercise;
 use crate::error::{Diagnostic, Error};
 use crate::facts;
-use crate::report::{clean, CheckReport, PitfallHit};
+use crate::report::{CheckReport, PitfallHit, clean};
 
 /// Judges a snapshot. `source` says where it came from (namespace, or bundle file).
 pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckReport {
@@ -25,7 +25,10 @@ pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckR
     for name in &names {
         let f = facts::derive(snapshot, name);
         if let Some(job) = facts::find_job(snapshot, name) {
-            objects.insert(name.clone(), serde_json::to_value(job).expect("job serialises"));
+            objects.insert(
+                name.clone(),
+                serde_json::to_value(job).expect("job serialises"),
+            );
         }
         let uid = f.uid.clone().unwrap_or_default();
         let pods = facts::owned_pods(snapshot, &uid);
@@ -51,7 +54,10 @@ pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckR
                 .filter_map(|j| j.metadata.name.clone())
                 .collect();
             notes.push(if others.is_empty() {
-                format!("no Job named {name} in namespace {}; there are no Jobs there", snapshot.namespace)
+                format!(
+                    "no Job named {name} in namespace {}; there are no Jobs there",
+                    snapshot.namespace
+                )
             } else {
                 format!(
                     "no Job named {name} in namespace {}; Jobs here: {}",
@@ -143,7 +149,11 @@ pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckR
         live,
         jobs,
     );
-    let verdicts = exercise.assertions.iter().map(|a| a.judge(&evidence)).collect();
+    let verdicts = exercise
+        .assertions
+        .iter()
+        .map(|a| a.judge(&evidence))
+        .collect();
     let mut report = CheckReport::new(exercise, Mode::Live, source, Vec::new(), verdicts);
     report.facts = Some(Json::Object(all_facts));
     report.pitfalls = pitfalls;
@@ -194,11 +204,18 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
     if bytes.len() as u64 > MAX_BUNDLE_BYTES {
         return Err(Error::input(Diagnostic::file(
             &shown,
-            format!("bundle is larger than the {} MiB limit", MAX_BUNDLE_BYTES / (1024 * 1024)),
+            format!(
+                "bundle is larger than the {} MiB limit",
+                MAX_BUNDLE_BYTES / (1024 * 1024)
+            ),
         )));
     }
     let head: Json = serde_json::from_slice(&bytes).map_err(|e| {
-        let what = if e.is_eof() { "is truncated" } else { "is not valid JSON" };
+        let what = if e.is_eof() {
+            "is truncated"
+        } else {
+            "is not valid JSON"
+        };
         Error::input(
             Diagnostic::file(&shown, format!("bundle {what}: {e}"))
                 .at(e.line(), e.column())
@@ -216,8 +233,11 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
         }
         None => {
             return Err(Error::input(
-                Diagnostic::file(&shown, "is not a kubelab bundle (no `kubelab_bundle` version)")
-                    .with_help("bundles are written by `kubelab collect EXERCISE -o FILE`"),
+                Diagnostic::file(
+                    &shown,
+                    "is not a kubelab bundle (no `kubelab_bundle` version)",
+                )
+                .with_help("bundles are written by `kubelab collect EXERCISE -o FILE`"),
             ));
         }
     }

@@ -282,19 +282,26 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
     let state = f.get("state").and_then(Json::as_str).unwrap_or("unknown");
     let after = num("duration_seconds")
         .map(|d| {
-            let word = if f.get("complete") == Some(&Json::Bool(true)) || f.get("failed") == Some(&Json::Bool(true)) {
+            let word = if f.get("complete") == Some(&Json::Bool(true))
+                || f.get("failed") == Some(&Json::Bool(true))
+            {
                 "after"
             } else {
                 "for"
             };
-            format!(" {word} {}", crate::check::format_duration(jiff::SignedDuration::from_secs_f64(d)))
+            format!(
+                " {word} {}",
+                crate::check::format_duration(jiff::SignedDuration::from_secs_f64(d))
+            )
         })
         .unwrap_or_default();
     let _ = writeln!(out, "  {}: {}{after}", name.bold(), clean(state));
     if f.get("found") != Some(&Json::Bool(true)) {
         return;
     }
-    let parallelism = num("parallelism").map_or(String::new(), |p| format!(" (parallelism {})", fmt_points(p)));
+    let parallelism = num("parallelism").map_or(String::new(), |p| {
+        format!(" (parallelism {})", fmt_points(p))
+    });
     let _ = writeln!(
         out,
         "    pods: {} succeeded, {} failed, {} unfinished · at most {} active at once{parallelism}, {} running at once",
@@ -307,7 +314,11 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
     let list = |k: &str| -> Vec<String> {
         f.get(k)
             .and_then(Json::as_array)
-            .map(|a| a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     for m in list("scheduling_failures").iter().take(3) {
@@ -315,12 +326,21 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
     }
     let waiting = list("waiting_reasons");
     if !waiting.is_empty() {
-        let _ = writeln!(out, "    {} {}", "waiting:".yellow(), clean(&waiting.join(", ")));
+        let _ = writeln!(
+            out,
+            "    {} {}",
+            "waiting:".yellow(),
+            clean(&waiting.join(", "))
+        );
     }
     let failed: Vec<&Json> = f
         .get("runs")
         .and_then(Json::as_array)
-        .map(|runs| runs.iter().filter(|r| r.get("phase").and_then(Json::as_str) == Some("Failed")).collect())
+        .map(|runs| {
+            runs.iter()
+                .filter(|r| r.get("phase").and_then(Json::as_str) == Some("Failed"))
+                .collect()
+        })
         .unwrap_or_default();
     for r in failed.iter().take(3) {
         let _ = writeln!(

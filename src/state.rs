@@ -117,6 +117,7 @@ mod tests {
             "x".into(),
             Progress {
                 last: None,
+                last_live: None,
                 hints_shown: 2,
             },
         );

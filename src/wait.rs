@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use k8s_openapi::api::batch::v1::Job;
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 
 use crate::error::Error;
@@ -41,13 +41,17 @@ pub fn finished(job: &Job) -> Option<String> {
             format!(
                 "{}{}",
                 c.type_,
-                c.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                c.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
             )
         })
 }
 
-/// Waits for every named Job to finish, at most `limit`. Returns normally on timeout (the
-/// caller judges what there is) after saying so.
+/// Waits, at most `limit`, until every named Job that exists has finished (an exercise may
+/// name Jobs the learner has not run here, e.g. the one it is compared with). Returns normally
+/// on timeout (the caller judges what there is) after saying so.
 pub async fn wait_for_jobs(
     client: &Client,
     namespace: &str,
@@ -66,6 +70,7 @@ pub async fn wait_for_jobs(
     };
     let start = Instant::now();
     let mut done: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     let mut last_line = String::new();
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
@@ -78,6 +83,9 @@ pub async fn wait_for_jobs(
                     let Some(name) = job.metadata.name.clone() else { continue };
                     if !names.contains(&name) {
                         continue;
+                    }
+                    if !seen.contains(&name) {
+                        seen.push(name.clone());
                     }
                     let line = format!(
                         "{} ({}s)",
@@ -97,7 +105,7 @@ pub async fn wait_for_jobs(
                             }
                             done.push(name);
                         }
-                        if names.iter().all(|n| done.contains(n)) {
+                        if seen.iter().all(|n| done.contains(n)) {
                             return Ok(());
                         }
                     }
@@ -127,4 +135,3 @@ pub async fn wait_for_jobs(
         }
     }
 }
-

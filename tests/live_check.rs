@@ -41,7 +41,10 @@ fn check_live(s: Scenario, namespace: &str, args: &[&str]) -> Live {
 fn assert_read_only(requests: &[String]) {
     assert!(!requests.is_empty());
     for r in requests {
-        assert!(r.starts_with("GET ") || r.starts_with("WATCH "), "a check wrote: {r}");
+        assert!(
+            r.starts_with("GET ") || r.starts_with("WATCH "),
+            "a check wrote: {r}"
+        );
     }
 }
 
@@ -53,36 +56,90 @@ fn stable(text: &str) -> String {
 #[test]
 fn image_processor_passes_on_both_versions() {
     for version in ["k8s-1.24", "k8s-1.36"] {
-        let live = check_live(scenario(version, "u3-image-processor"), "u3-image-processor", &["check", "image-processor"]);
-        assert_eq!(live.run.code, 0, "{version}:\n{}{}", live.run.stdout, live.run.stderr);
+        let live = check_live(
+            scenario(version, "u3-image-processor"),
+            "u3-image-processor",
+            &["check", "image-processor"],
+        );
+        assert_eq!(
+            live.run.code, 0,
+            "{version}:\n{}{}",
+            live.run.stdout, live.run.stderr
+        );
         assert_read_only(&live.requests);
         // A few LISTs, one log read per pod, two identity reads: never a GET per object.
         let logs = live.requests.iter().filter(|r| r.contains("/log")).count();
         assert_eq!(logs, 20, "{version}: one log read per pod");
-        assert_eq!(live.requests.len(), 3 + 20 + 2, "{version}: {:#?}", live.requests);
-        assert!(live.requests.iter().any(|r| r.contains("limitBytes=")), "logs are bounded");
-        insta::assert_snapshot!(format!("image_processor_live_{version}"), stable(&live.run.stdout));
+        assert_eq!(
+            live.requests.len(),
+            3 + 20 + 2,
+            "{version}: {:#?}",
+            live.requests
+        );
+        assert!(
+            live.requests.iter().any(|r| r.contains("limitBytes=")),
+            "logs are bounded"
+        );
+        insta::assert_snapshot!(
+            format!("image_processor_live_{version}"),
+            stable(&live.run.stdout)
+        );
     }
 }
 
 #[test]
 fn seed_dynamic_workload_fails_with_explanation_on_both_versions() {
     for version in ["k8s-1.24", "k8s-1.36"] {
-        let live = check_live(scenario(version, "u3-dynamic-workload"), "u3-dynamic-workload", &["check", "dynamic-workload"]);
-        assert_eq!(live.run.code, 1, "{version}:\n{}{}", live.run.stdout, live.run.stderr);
-        assert!(live.run.stdout.contains("Recognised problems"), "{}", live.run.stdout);
-        assert!(live.run.stdout.contains("sh: syntax error: unexpected \"(\""));
-        assert!(live.run.stdout.contains("BackoffLimitExceeded"), "{}", live.run.stdout);
-        insta::assert_snapshot!(format!("dynamic_workload_seed_live_{version}"), live.run.stdout);
+        let live = check_live(
+            scenario(version, "u3-dynamic-workload"),
+            "u3-dynamic-workload",
+            &["check", "dynamic-workload"],
+        );
+        assert_eq!(
+            live.run.code, 1,
+            "{version}:\n{}{}",
+            live.run.stdout, live.run.stderr
+        );
+        assert!(
+            live.run.stdout.contains("Recognised problems"),
+            "{}",
+            live.run.stdout
+        );
+        assert!(
+            live.run
+                .stdout
+                .contains("sh: syntax error: unexpected \"(\"")
+        );
+        assert!(
+            live.run.stdout.contains("BackoffLimitExceeded"),
+            "{}",
+            live.run.stdout
+        );
+        insta::assert_snapshot!(
+            format!("dynamic_workload_seed_live_{version}"),
+            live.run.stdout
+        );
 
-        let fixed = check_live(scenario(version, "u3-dynamic-workload-fixed"), "u3-dynamic-workload-fixed", &["check", "dynamic-workload"]);
-        assert_eq!(fixed.run.code, 0, "{version}:\n{}{}", fixed.run.stdout, fixed.run.stderr);
+        let fixed = check_live(
+            scenario(version, "u3-dynamic-workload-fixed"),
+            "u3-dynamic-workload-fixed",
+            &["check", "dynamic-workload"],
+        );
+        assert_eq!(
+            fixed.run.code, 0,
+            "{version}:\n{}{}",
+            fixed.run.stdout, fixed.run.stderr
+        );
     }
 }
 
 #[test]
 fn json_report_carries_facts() {
-    let live = check_live(scenario("k8s-1.24", "u3-image-processor"), "u3-image-processor", &["--output", "json", "check", "image-processor"]);
+    let live = check_live(
+        scenario("k8s-1.24", "u3-image-processor"),
+        "u3-image-processor",
+        &["--output", "json", "check", "image-processor"],
+    );
     let v: serde_json::Value = serde_json::from_str(&live.run.stdout).unwrap();
     let f = &v["facts"]["image-processor"];
     assert_eq!(f["complete"], true);
@@ -98,7 +155,17 @@ fn errors_say_what_to_do() {
     let server = ApiServer::start(scenario("k8s-1.24", "u3-image-processor"));
     let dir = tempfile::tempdir().unwrap();
     let kc = server.kubeconfig(dir.path(), "u3-image-processor", "stale-token");
-    let r = kubelab_env(&root(), &["check", "image-processor", "--kubeconfig", kc.to_str().unwrap()], None, &[]);
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("unauthorized (401)"), "{}", r.stderr);
 
@@ -111,21 +178,36 @@ fn errors_say_what_to_do() {
         s.faults = vec![(path.into(), 403, file.into())];
         let live = check_live(s, "u3-image-processor", &["check", "image-processor"]);
         assert_eq!(live.run.code, 3, "{}", live.run.stderr);
-        assert!(live.run.stderr.contains(&format!("the grader needs `{permission}`")), "{}", live.run.stderr);
+        assert!(
+            live.run
+                .stderr
+                .contains(&format!("the grader needs `{permission}`")),
+            "{}",
+            live.run.stderr
+        );
         assert!(live.run.stderr.contains("deploy/kubelab-reader.yaml"));
     }
 
     // Wrong namespace: no Job there, and say which Jobs exist.
     let mut s = scenario("k8s-1.24", "u3-image-processor");
-    s.namespaces.insert("u3-dynamic-workload".into(), "u3-dynamic-workload".into());
+    s.namespaces
+        .insert("u3-dynamic-workload".into(), "u3-dynamic-workload".into());
     let live = check_live(s, "u3-dynamic-workload", &["check", "image-processor"]);
     assert_eq!(live.run.code, 1);
     assert!(live.run.stdout.contains("no Job named image-processor in namespace u3-dynamic-workload; Jobs here: dynamic-workload"), "{}", live.run.stdout);
 
     // An empty namespace.
-    let live = check_live(scenario("k8s-1.24", "u3-image-processor"), "nothing-here", &["check", "image-processor"]);
+    let live = check_live(
+        scenario("k8s-1.24", "u3-image-processor"),
+        "nothing-here",
+        &["check", "image-processor"],
+    );
     assert_eq!(live.run.code, 1);
-    assert!(live.run.stdout.contains("there are no Jobs there"), "{}", live.run.stdout);
+    assert!(
+        live.run.stdout.contains("there are no Jobs there"),
+        "{}",
+        live.run.stdout
+    );
 
     // Nothing listening.
     let port = {
@@ -134,7 +216,17 @@ fn errors_say_what_to_do() {
     };
     let kc = dir.path().join("dead");
     std::fs::write(&kc, format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: t\n")).unwrap();
-    let r = kubelab_env(&root(), &["check", "image-processor", "--kubeconfig", kc.to_str().unwrap()], None, &[]);
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("no cluster reachable"), "{}", r.stderr);
 
@@ -145,9 +237,25 @@ fn errors_say_what_to_do() {
 
     // A context that does not exist.
     let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
-    let r = kubelab_env(&root(), &["check", "image-processor", "--kubeconfig", kc.to_str().unwrap(), "--context", "nope"], None, &[]);
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--context",
+            "nope",
+        ],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("kubectl config get-contexts"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("kubectl config get-contexts"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -156,44 +264,141 @@ fn bundles_round_trip_and_detect_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
     let bundle = dir.path().join("b.json");
-    let r = kubelab_env(&root(), &["collect", "image-processor", "-o", bundle.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap()], None, &[]);
+    let r = kubelab_env(
+        &root(),
+        &[
+            "collect",
+            "image-processor",
+            "-o",
+            bundle.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_read_only(&server.requests());
 
-    let judged = kubelab_env(&root(), &["--output", "json", "check", "image-processor", "--from", bundle.to_str().unwrap()], None, &[]);
+    let judged = kubelab_env(
+        &root(),
+        &[
+            "--output",
+            "json",
+            "check",
+            "image-processor",
+            "--from",
+            bundle.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
     assert_eq!(judged.code, 0, "{}", judged.stderr);
     let v: serde_json::Value = serde_json::from_str(&judged.stdout).unwrap();
     assert_eq!(v["mode"], "live");
     assert!(v["notes"].to_string().contains("uid-of-k8s-1.36"));
 
-    let wrong = kubelab_env(&root(), &["check", "image-processor", "--from", bundle.to_str().unwrap(), "--expect-cluster", "another-cluster"], None, &[]);
+    let wrong = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--from",
+            bundle.to_str().unwrap(),
+            "--expect-cluster",
+            "another-cluster",
+        ],
+        None,
+        &[],
+    );
     assert_eq!(wrong.code, 1);
-    assert!(wrong.stdout.contains("not the expected cluster another-cluster"), "{}", wrong.stdout);
+    assert!(
+        wrong
+            .stdout
+            .contains("not the expected cluster another-cluster"),
+        "{}",
+        wrong.stdout
+    );
 
     // An edited bundle: a failed pod turned into a success.
     let text = std::fs::read_to_string(&bundle).unwrap();
     let edited = dir.path().join("edited.json");
-    std::fs::write(&edited, text.replacen("\"succeeded\": 20", "\"succeeded\": 21", 1)).unwrap();
-    let r = kubelab_env(&root(), &["check", "image-processor", "--from", edited.to_str().unwrap()], None, &[]);
+    std::fs::write(
+        &edited,
+        text.replacen("\"succeeded\": 20", "\"succeeded\": 21", 1),
+    )
+    .unwrap();
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--from",
+            edited.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.stdout.contains("was edited after it was collected"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("was edited after it was collected"),
+        "{}",
+        r.stdout
+    );
 
     // Truncated, unknown version, not a bundle, too large.
     let truncated = dir.path().join("t.json");
     std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
-    let r = kubelab_env(&root(), &["check", "image-processor", "--from", truncated.to_str().unwrap()], None, &[]);
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--from",
+            truncated.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("bundle is truncated"), "{}", r.stderr);
     let future = dir.path().join("f.json");
-    std::fs::write(&future, text.replacen("\"kubelab_bundle\": 1", "\"kubelab_bundle\": 7", 1)).unwrap();
-    let r = kubelab_env(&root(), &["check", "image-processor", "--from", future.to_str().unwrap()], None, &[]);
+    std::fs::write(
+        &future,
+        text.replacen("\"kubelab_bundle\": 1", "\"kubelab_bundle\": 7", 1),
+    )
+    .unwrap();
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--from",
+            future.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("bundle format 7 is not supported"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bundle format 7 is not supported"),
+        "{}",
+        r.stderr
+    );
     let big = dir.path().join("big.json");
     std::fs::write(&big, " ".repeat(65 * 1024 * 1024)).unwrap();
-    let r = kubelab_env(&root(), &["check", "image-processor", "--from", big.to_str().unwrap()], None, &[]);
+    let r = kubelab_env(
+        &root(),
+        &["check", "image-processor", "--from", big.to_str().unwrap()],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("larger than the 64 MiB limit"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("larger than the 64 MiB limit"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -201,10 +406,76 @@ fn wait_follows_the_recorded_watch_stream() {
     for version in ["k8s-1.24", "k8s-1.36"] {
         let mut s = scenario(version, "watch-parallel-processing");
         s.watch_run = Some("watch-parallel-processing".into());
-        s.namespaces = HashMap::from([("u3-image-processor".into(), "u3-image-processor".into()), ("watch-parallel-processing".into(), "watch-parallel-processing".into())]);
-        let live = check_live(s, "watch-parallel-processing", &["check", "image-processor", "--wait=20s"]);
+        let start = std::time::Instant::now();
+        let live = check_live(
+            s,
+            "watch-parallel-processing",
+            &["check", "parallel-processing", "--wait=60s"],
+        );
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "the Job finished in the stream; no time-out: {}\n{:#?}",
+            live.run.stderr,
+            live.requests
+        );
         assert_read_only(&live.requests);
-        assert!(live.requests.iter().any(|r| r.starts_with("WATCH ")), "{:#?}", live.requests);
-        let _ = live.run;
+        assert!(
+            live.requests.iter().any(|r| r.starts_with("WATCH ")),
+            "{:#?}",
+            live.requests
+        );
+        // Not a terminal: plain progress lines, one per change.
+        let err = &live.run.stderr;
+        assert!(
+            err.contains("parallel-processing: 0/10 succeeded"),
+            "{version}: {err}"
+        );
+        assert!(
+            err.contains("parallel-processing: 10/10 succeeded, 0 active, 0 failed"),
+            "{version}: {err}"
+        );
+        assert!(
+            err.contains("parallel-processing: Complete"),
+            "{version}: {err}"
+        );
+        assert!(!err.contains("still not finished"));
+        // Then judged: everything but the comparison with slow-sequential, which is not there.
+        assert_eq!(live.run.code, 1, "{}", live.run.stdout);
+        assert!(
+            live.run.stdout.contains("✓ ten-succeeded"),
+            "{}",
+            live.run.stdout
+        );
+        assert!(
+            live.run.stdout.contains("✓ never-over-three"),
+            "{}",
+            live.run.stdout
+        );
+        assert!(
+            live.run.stdout.contains("✗ faster-than-sequential"),
+            "{}",
+            live.run.stdout
+        );
     }
+}
+
+#[test]
+fn wait_times_out_and_still_judges() {
+    let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    s.watch_run = Some("watch-parallel-processing".into());
+    let start = std::time::Instant::now();
+    let live = check_live(
+        s,
+        "watch-parallel-processing",
+        &["check", "image-processor", "--wait=2s"],
+    );
+    assert!(start.elapsed().as_secs() < 20);
+    assert!(
+        live.run
+            .stderr
+            .contains("still not finished after 2s; judging what there is now"),
+        "{}",
+        live.run.stderr
+    );
+    assert_eq!(live.run.code, 1);
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::expr::to_cel;
-use super::{format_duration, missing, CountKind, Evidence, Kind, LiveTarget};
+use super::{CountKind, Evidence, Kind, LiveTarget, format_duration, missing};
 use crate::course::model::PodQuantifier;
 use crate::report::clean;
 
@@ -23,7 +23,11 @@ fn fact<'a>(t: &'a LiveTarget, name: &str) -> Option<&'a Json> {
     t.facts.get(name).filter(|v| !v.is_null())
 }
 
-pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String, String>) -> Outcome {
+pub(super) fn evaluate(
+    kind: &Kind,
+    ev: &Evidence,
+    values: &mut BTreeMap<String, String>,
+) -> Outcome {
     match kind {
         Kind::Count {
             object,
@@ -82,7 +86,10 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
                 let osecs = fact(o, "duration_seconds")
                     .and_then(Json::as_f64)
                     .ok_or_else(|| format!("Job {other} has no duration to compare with"))?;
-                values.insert("other".into(), format_duration(jiff::SignedDuration::from_secs_f64(osecs)));
+                values.insert(
+                    "other".into(),
+                    format_duration(jiff::SignedDuration::from_secs_f64(osecs)),
+                );
                 ok &= secs < osecs;
                 expected.push(format!("faster than {other}"));
             }
@@ -139,14 +146,21 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
                 .pods
                 .iter()
                 .filter(|p| p.pointer("/status/phase").and_then(Json::as_str) == Some("Succeeded"))
-                .filter_map(|p| p.pointer("/metadata/name").and_then(Json::as_str).map(str::to_owned))
+                .filter_map(|p| {
+                    p.pointer("/metadata/name")
+                        .and_then(Json::as_str)
+                        .map(str::to_owned)
+                })
                 .collect();
             let pods: Vec<&String> = match quantifier {
                 PodQuantifier::Every => succeeded.iter().collect(),
                 PodQuantifier::Any => t.logs.keys().collect(),
             };
             if pods.is_empty() {
-                values.insert("value".into(), "no pod completed, so there are no logs to judge".into());
+                values.insert(
+                    "value".into(),
+                    "no pod completed, so there are no logs to judge".into(),
+                );
                 return Ok((false, Vec::new()));
             }
             let mut problems: Vec<String> = Vec::new();
@@ -167,26 +181,37 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
                     if !is_match {
                         if *all_lines {
                             pod_ok = false;
-                            problems.push(format!("pod {pod}: line \"{}\" does not match", clean(&cut(line))));
+                            problems.push(format!(
+                                "pod {pod}: line \"{}\" does not match",
+                                clean(&cut(line))
+                            ));
                         }
                         continue;
                     }
                     if !json_fields.is_empty() {
                         match serde_json::from_str::<Json>(line) {
                             Ok(Json::Object(m)) => {
-                                let absent: Vec<&String> = json_fields.iter().filter(|f| !m.contains_key(*f)).collect();
+                                let absent: Vec<&String> =
+                                    json_fields.iter().filter(|f| !m.contains_key(*f)).collect();
                                 if !absent.is_empty() {
                                     pod_ok = false;
                                     problems.push(format!(
                                         "pod {pod}: JSON line lacks {}",
-                                        absent.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                                        absent
+                                            .iter()
+                                            .map(|s| s.as_str())
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
                                     ));
                                     continue;
                                 }
                             }
                             _ => {
                                 pod_ok = false;
-                                problems.push(format!("pod {pod}: line \"{}\" is not a JSON object", clean(&cut(line))));
+                                problems.push(format!(
+                                    "pod {pod}: line \"{}\" is not a JSON object",
+                                    clean(&cut(line))
+                                ));
                                 continue;
                             }
                         }
@@ -198,7 +223,10 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
                             match identities.get(&id) {
                                 Some(other) if other != *pod => {
                                     pod_ok = false;
-                                    problems.push(format!("pods {other} and {pod} both call themselves {}", clean(&id)));
+                                    problems.push(format!(
+                                        "pods {other} and {pod} both call themselves {}",
+                                        clean(&id)
+                                    ));
                                 }
                                 _ => {
                                     identities.insert(id, (*pod).clone());
@@ -217,7 +245,10 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
                 if let Some(expect) = lines {
                     if !expect.test(Some(&Json::from(matched))) {
                         pod_ok = false;
-                        problems.push(format!("pod {pod}: {matched} matching lines, expected {}", expect.describe()));
+                        problems.push(format!(
+                            "pod {pod}: {matched} matching lines, expected {}",
+                            expect.describe()
+                        ));
                     }
                 }
                 if sequence.is_some() {
@@ -240,10 +271,21 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
             let summary = if problems.is_empty() {
                 format!("{good_pods} of {} pods' logs as required", pods.len())
             } else {
-                format!("{}{}", problems[0], if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() })
+                format!(
+                    "{}{}",
+                    problems[0],
+                    if problems.len() > 1 {
+                        format!(" (and {} more)", problems.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                )
             };
             values.insert("value".into(), summary);
-            values.insert("pod".into(), pods.first().map(|p| p.to_string()).unwrap_or_default());
+            values.insert(
+                "pod".into(),
+                pods.first().map(|p| p.to_string()).unwrap_or_default(),
+            );
             let details = problems.into_iter().skip(1).take(5).collect();
             Ok((ok, details))
         }
@@ -258,7 +300,9 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
             let found = t.events.iter().find(|e| {
                 e.get("reason").and_then(Json::as_str) == Some(reason.as_str())
                     && message.as_ref().is_none_or(|re| {
-                        e.get("message").and_then(Json::as_str).is_some_and(|m| re.is_match(m))
+                        e.get("message")
+                            .and_then(Json::as_str)
+                            .is_some_and(|m| re.is_match(m))
                     })
             });
             let text = found
@@ -267,10 +311,17 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
                 .unwrap_or_else(|| format!("no {reason} Event"));
             values.insert("message".into(), text.clone());
             values.insert("value".into(), text);
-            values.insert("expected".into(), format!("{}{reason} Event", if *present { "a " } else { "no " }));
+            values.insert(
+                "expected".into(),
+                format!("{}{reason} Event", if *present { "a " } else { "no " }),
+            );
             Ok((found.is_some() == *present, Vec::new()))
         }
-        Kind::Deleted { kind, selector, names } => {
+        Kind::Deleted {
+            kind,
+            selector,
+            names,
+        } => {
             let items: Vec<&Json> = match kind {
                 CountKind::Job => ev.jobs.iter().collect(),
                 CountKind::Pod => ev.live.values().flat_map(|t| t.pods.iter()).collect(),
@@ -279,18 +330,32 @@ pub(super) fn evaluate(kind: &Kind, ev: &Evidence, values: &mut BTreeMap<String,
             let remaining: Vec<String> = items
                 .into_iter()
                 .filter(|o| {
-                    let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+                    let name = o
+                        .pointer("/metadata/name")
+                        .and_then(Json::as_str)
+                        .unwrap_or("");
                     let by_name = names.iter().any(|n| n == name);
                     let by_selector = selector.as_ref().is_some_and(|sel| {
                         sel.iter().all(|(k, v)| {
-                            o.pointer("/metadata/labels").and_then(|l| l.get(k)).and_then(Json::as_str) == Some(v)
+                            o.pointer("/metadata/labels")
+                                .and_then(|l| l.get(k))
+                                .and_then(Json::as_str)
+                                == Some(v)
                         })
                     });
                     by_name || by_selector
                 })
-                .filter_map(|o| o.pointer("/metadata/name").and_then(Json::as_str).map(str::to_owned))
+                .filter_map(|o| {
+                    o.pointer("/metadata/name")
+                        .and_then(Json::as_str)
+                        .map(str::to_owned)
+                })
                 .collect();
-            let shown = if remaining.is_empty() { "none".to_owned() } else { remaining.join(", ") };
+            let shown = if remaining.is_empty() {
+                "none".to_owned()
+            } else {
+                remaining.join(", ")
+            };
             values.insert("remaining".into(), shown.clone());
             values.insert("value".into(), shown);
             values.insert("expected".into(), "none".into());

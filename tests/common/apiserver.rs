@@ -104,17 +104,27 @@ fn respond(status: u16, body: Vec<u8>, content_type: &str) -> Response {
 }
 
 fn error(shared: &Shared, status: u16, rel: &str) -> Response {
-    let body = file(shared, &format!("errors/{rel}")).unwrap_or_else(|| panic!("no recorded error {rel}"));
+    let body =
+        file(shared, &format!("errors/{rel}")).unwrap_or_else(|| panic!("no recorded error {rel}"));
     respond(status, body, "application/json")
 }
 
-/// An empty list of the recorded kind: the recording's own list with its items removed.
+/// An empty list of the recorded kind: a recorded list of that kind with its items removed.
 fn empty_list(shared: &Shared, rel: &str) -> Vec<u8> {
-    let any = shared.scenario.namespaces.values().next().expect("a namespace");
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&file(shared, &format!("{any}/api/{rel}")).unwrap()).unwrap();
+    let recorded = std::fs::read_dir(&shared.root)
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("api").join(rel)).ok())
+        .next()
+        .unwrap_or_else(|| panic!("no recording of {rel} at all"));
+    let mut v: serde_json::Value = serde_json::from_slice(&recorded).unwrap();
     v["items"] = serde_json::json!([]);
     serde_json::to_vec(&v).unwrap()
+}
+
+/// A recorded list, or an empty one where this run recorded none (nothing happened).
+fn list(shared: &Shared, run: &str, rel: &str) -> Response {
+    let body = file(shared, &format!("{run}/api/{rel}")).unwrap_or_else(|| empty_list(shared, rel));
+    respond(200, body, "application/json")
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Request) -> Response {
@@ -159,10 +169,18 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
         }
     }
     if method != Method::GET {
-        return respond(405, b"{\"kind\":\"Status\",\"code\":405}".to_vec(), "application/json");
+        return respond(
+            405,
+            b"{\"kind\":\"Status\",\"code\":405}".to_vec(),
+            "application/json",
+        );
     }
     if path == "/version" {
-        return respond(200, file(&shared, "cluster/version.json").unwrap(), "application/json");
+        return respond(
+            200,
+            file(&shared, "cluster/version.json").unwrap(),
+            "application/json",
+        );
     }
     if path == "/api/v1/namespaces/kube-system" {
         return match &shared.scenario.kube_system_uid {
@@ -187,17 +205,28 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     let (ns, rest): (&str, Vec<&str>) = match parts.as_slice() {
         ["apis", "batch", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
         ["api", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
-        _ => return respond(404, b"{\"kind\":\"Status\",\"code\":404}".to_vec(), "application/json"),
+        _ => {
+            return respond(
+                404,
+                b"{\"kind\":\"Status\",\"code\":404}".to_vec(),
+                "application/json",
+            );
+        }
     };
     let run = shared.scenario.namespaces.get(ns).cloned();
     match (rest.as_slice(), run) {
         (["jobs"], Some(run)) if watch => {
             let watch_run = shared.scenario.watch_run.clone().unwrap_or(run);
-            let text = String::from_utf8(file(&shared, &format!("{watch_run}/api/jobs.watch.jsonl")).unwrap()).unwrap();
+            let text = String::from_utf8(
+                file(&shared, &format!("{watch_run}/api/jobs.watch.jsonl")).unwrap(),
+            )
+            .unwrap();
             let lines: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
-            let stream = futures::stream::iter(lines.into_iter().map(|l| {
-                Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(l))
-            }));
+            let stream = futures::stream::iter(
+                lines
+                    .into_iter()
+                    .map(|l| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(l))),
+            );
             Response::builder()
                 .status(200)
                 .header("content-type", "application/json")
@@ -210,36 +239,65 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 *n += 1;
                 if *n == 1 {
                     // Before the apply: nothing yet, at the recorded resourceVersion.
-                    let mut v: serde_json::Value = serde_json::from_slice(&empty_list(&shared, "jobs.JobList.json")).unwrap();
-                    let readme = String::from_utf8(file(&shared, &format!("{run}/api/README")).unwrap_or_default()).unwrap();
+                    let mut v: serde_json::Value =
+                        serde_json::from_slice(&empty_list(&shared, "jobs.JobList.json")).unwrap();
+                    let readme = String::from_utf8(
+                        file(&shared, &format!("{run}/api/README")).unwrap_or_default(),
+                    )
+                    .unwrap();
                     if let Some(rv) = readme.trim().strip_prefix("resourceVersion=") {
                         v["metadata"]["resourceVersion"] = rv.into();
                     }
                     return respond(200, serde_json::to_vec(&v).unwrap(), "application/json");
                 }
             }
-            respond(200, file(&shared, &format!("{run}/api/jobs.JobList.json")).unwrap(), "application/json")
+            list(&shared, &run, "jobs.JobList.json")
         }
-        (["pods"], Some(run)) => respond(200, file(&shared, &format!("{run}/api/pods.PodList.json")).unwrap(), "application/json"),
-        (["events"], Some(run)) => respond(200, file(&shared, &format!("{run}/api/events.EventList.json")).unwrap(), "application/json"),
-        (["pods", pod, "log"], Some(run)) => match file(&shared, &format!("{run}/logs/{pod}.log")) {
-            Some(mut bytes) => {
-                if let Some(n) = query.get("tailLines").and_then(|v| v.parse::<usize>().ok()) {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let lines: Vec<&str> = text.lines().collect();
-                    let keep = &lines[lines.len().saturating_sub(n)..];
-                    bytes = keep.iter().map(|l| format!("{l}\n")).collect::<String>().into_bytes();
+        (["pods"], Some(run)) => list(&shared, &run, "pods.PodList.json"),
+        (["events"], Some(run)) => list(&shared, &run, "events.EventList.json"),
+        (["pods", pod, "log"], Some(run)) => {
+            match file(&shared, &format!("{run}/logs/{pod}.log")) {
+                Some(mut bytes) => {
+                    if let Some(n) = query.get("tailLines").and_then(|v| v.parse::<usize>().ok()) {
+                        let text = String::from_utf8_lossy(&bytes).into_owned();
+                        let lines: Vec<&str> = text.lines().collect();
+                        let keep = &lines[lines.len().saturating_sub(n)..];
+                        bytes = keep
+                            .iter()
+                            .map(|l| format!("{l}\n"))
+                            .collect::<String>()
+                            .into_bytes();
+                    }
+                    if let Some(n) = query
+                        .get("limitBytes")
+                        .and_then(|v| v.parse::<usize>().ok())
+                    {
+                        bytes.truncate(n);
+                    }
+                    respond(200, bytes, "text/plain")
                 }
-                if let Some(n) = query.get("limitBytes").and_then(|v| v.parse::<usize>().ok()) {
-                    bytes.truncate(n);
-                }
-                respond(200, bytes, "text/plain")
+                None => error(&shared, 404, "status-404-log.json"),
             }
-            None => error(&shared, 404, "status-404-log.json"),
-        },
-        (["jobs"], None) => respond(200, empty_list(&shared, "jobs.JobList.json"), "application/json"),
-        (["pods"], None) => respond(200, empty_list(&shared, "pods.PodList.json"), "application/json"),
-        (["events"], None) => respond(200, empty_list(&shared, "events.EventList.json"), "application/json"),
-        _ => respond(404, b"{\"kind\":\"Status\",\"code\":404}".to_vec(), "application/json"),
+        }
+        (["jobs"], None) => respond(
+            200,
+            empty_list(&shared, "jobs.JobList.json"),
+            "application/json",
+        ),
+        (["pods"], None) => respond(
+            200,
+            empty_list(&shared, "pods.PodList.json"),
+            "application/json",
+        ),
+        (["events"], None) => respond(
+            200,
+            empty_list(&shared, "events.EventList.json"),
+            "application/json",
+        ),
+        _ => respond(
+            404,
+            b"{\"kind\":\"Status\",\"code\":404}".to_vec(),
+            "application/json",
+        ),
     }
 }
