@@ -126,7 +126,7 @@ pub struct CheckArgs {
 }
 
 /// Where the cluster is, as kubectl's flags say.
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone)]
 pub struct ClusterArgs {
     /// Path to the kubeconfig (default: KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "FILE")]
@@ -137,6 +137,14 @@ pub struct ClusterArgs {
     /// Namespace (default: the context's namespace).
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    /// How long one API request may take: `30s`, `1m`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub request_timeout: std::time::Duration,
+}
+
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::check::parse_duration(s)?;
+    Ok(std::time::Duration::from_secs_f64(d.as_secs_f64().max(0.1)))
 }
 
 impl ClusterArgs {
@@ -145,6 +153,7 @@ impl ClusterArgs {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             namespace: self.namespace.clone(),
+            request_timeout: Some(self.request_timeout),
         }
     }
 }
@@ -162,7 +171,11 @@ pub fn main() -> i32 {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("KUBELAB_LOG"))
+        .with_env_filter(
+            // kubelab reports errors itself; library logs only when asked for.
+            tracing_subscriber::EnvFilter::try_from_env("KUBELAB_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
         .with_writer(std::io::stderr)
         .init();
     setup_color(cli.global.color);
@@ -520,15 +533,15 @@ fn provenance(
             .unwrap_or("of unknown version"),
         cluster.kube_system_uid.as_deref().unwrap_or("unknown")
     );
-    if let Some(want) = expect {
-        if cluster.kube_system_uid.as_deref() != Some(want) {
-            report.passed = false;
-            report.notes.insert(
-                0,
-                format!("this evidence is from {who}, not the expected cluster {want}"),
-            );
-            return;
-        }
+    if let Some(want) = expect
+        && cluster.kube_system_uid.as_deref() != Some(want)
+    {
+        report.passed = false;
+        report.notes.insert(
+            0,
+            format!("this evidence is from {who}, not the expected cluster {want}"),
+        );
+        return;
     }
     report.notes.push(format!("evidence from {who}"));
 }

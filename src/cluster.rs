@@ -30,6 +30,8 @@ pub struct Target {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     pub namespace: Option<String>,
+    /// How long one request may take (kubectl's --request-timeout).
+    pub request_timeout: Option<Duration>,
 }
 
 /// Who the cluster is, so a bundle from another cluster can be told apart.
@@ -121,6 +123,13 @@ pub async fn connect(target: &Target) -> Result<(Client, String), Error> {
             ),
         })?,
     };
+    let mut config = config;
+    let timeout = target.request_timeout.unwrap_or(Duration::from_secs(30));
+    config.connect_timeout = Some(timeout);
+    config.read_timeout = Some(timeout);
+    // kube's default retries a 503 up to 15 times with backoff to 1000 s: a learner would wait
+    // for minutes. A check is cheap to run again, so report at once and say so.
+    config.default_retry = false;
     let namespace = target
         .namespace
         .clone()
@@ -142,7 +151,7 @@ fn context_help(target: &Target) -> Option<String> {
 
 /// Turns a kube-rs error into what the user should do.
 pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
-    match e {
+    match &e {
         kube::Error::Api(status) => {
             let code = status.code;
             let message = status.message.clone();
@@ -175,25 +184,22 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
                 },
             }
         }
-        kube::Error::HyperError(err) => Error::Cluster {
-            message: format!("no cluster reachable while {what}: {err}"),
-            help: Some(
-                "is your kubeconfig set and the cluster running? (kubectl cluster-info)".into(),
-            ),
-        },
-        kube::Error::Service(err) => {
-            let text = err.to_string();
-            let lower = format!("{text} {:?}", err).to_lowercase();
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            let text = chain(&e);
+            let lower = text.to_lowercase();
             if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
             {
                 Error::Cluster {
                     message: format!("TLS failure while {what}: {text}"),
                     help: Some("the server's certificate does not match the kubeconfig's certificate-authority; re-create the kubeconfig (minikube update-context, kind export kubeconfig)".into()),
                 }
-            } else if lower.contains("timed out") || lower.contains("elapsed") {
+            } else if lower.contains("timed out")
+                || lower.contains("timeout")
+                || lower.contains("elapsed")
+            {
                 Error::Cluster {
                     message: format!("the API server did not answer in time while {what}"),
-                    help: Some("check the cluster (kubectl cluster-info) and try again".into()),
+                    help: Some("check the cluster (kubectl cluster-info), or allow longer with --request-timeout".into()),
                 }
             } else {
                 Error::Cluster {
@@ -210,6 +216,20 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
             help: None,
         },
     }
+}
+
+/// An error with its causes, `a: b: c`, without repeats.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }
 
 /// `cannot get resource "pods/log" in API group ""` to `get pods/log`.

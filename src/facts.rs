@@ -210,17 +210,17 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
                 if let Some(r) = &state.running {
                     c_start = c_start.or(r.started_at.as_ref().map(|x| x.0));
                 }
-                if let Some(w) = &state.waiting {
-                    if let Some(r) = &w.reason {
-                        distinct(&mut waiting_reasons, r.clone());
-                        waiting = Some(r.clone());
-                    }
+                if let Some(w) = &state.waiting
+                    && let Some(r) = &w.reason
+                {
+                    distinct(&mut waiting_reasons, r.clone());
+                    waiting = Some(r.clone());
                 }
             }
-            if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()) {
-                if t.exit_code != 0 {
-                    distinct(&mut exit_codes, t.exit_code);
-                }
+            if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref())
+                && t.exit_code != 0
+            {
+                distinct(&mut exit_codes, t.exit_code);
             }
         }
         // A pod stops being active when it finishes; one that never ran ends with its phase.
@@ -252,8 +252,7 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
                 snapshot.logs.get(&pod_name).and_then(|cs| {
                     cs.values()
                         .flat_map(|l| l.text.lines())
-                        .filter(|l| !l.trim().is_empty())
-                        .last()
+                        .rfind(|l| !l.trim().is_empty())
                         .map(|l| crate::report::clean(&truncate(l, 200)))
                 })
             })
@@ -276,13 +275,13 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
 
     let mut scheduling_failures = Vec::new();
     for e in events_for(snapshot, name, &pods) {
-        if e.reason.as_deref() == Some("FailedScheduling") {
-            if let Some(m) = &e.message {
-                distinct(
-                    &mut scheduling_failures,
-                    crate::report::clean(&truncate(m, 300)),
-                );
-            }
+        if e.reason.as_deref() == Some("FailedScheduling")
+            && let Some(m) = &e.message
+        {
+            distinct(
+                &mut scheduling_failures,
+                crate::report::clean(&truncate(m, 300)),
+            );
         }
     }
 

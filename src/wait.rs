@@ -112,10 +112,16 @@ pub async fn wait_for_jobs(
                 }
                 Ok(None) => return Ok(()),
                 Err(e) => {
-                    return Err(Error::Cluster {
-                        message: format!("watching Jobs in {namespace} failed: {e}"),
-                        help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
-                    });
+                    let text = e.to_string();
+                    if text.contains("403") || text.contains("forbidden") || text.contains("401") {
+                        return Err(Error::Cluster {
+                            message: format!("watching Jobs in {namespace} failed: {text}"),
+                            help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
+                        });
+                    }
+                    // Expired resource versions (410) and dropped connections: the watcher
+                    // lists again and resumes; say so once per interruption.
+                    eprintln!("watch interrupted ({text}); resuming");
                 }
             }
         }

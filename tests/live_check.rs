@@ -479,3 +479,70 @@ fn wait_times_out_and_still_judges() {
     );
     assert_eq!(live.run.code, 1);
 }
+
+#[test]
+fn expired_watch_relists_and_continues() {
+    let mut s = scenario("k8s-1.36", "watch-parallel-processing");
+    s.watch_run = Some("watch-parallel-processing".into());
+    s.watch_expired_once = true;
+    let live = check_live(
+        s,
+        "watch-parallel-processing",
+        &["check", "parallel-processing", "--wait=60s"],
+    );
+    assert!(
+        live.run.stderr.contains("parallel-processing: Complete"),
+        "{}",
+        live.run.stderr
+    );
+    assert!(
+        live.run.stderr.contains("too old resource version"),
+        "{}",
+        live.run.stderr
+    );
+    // LIST, WATCH (answered 410 Expired), LIST again: the watcher starts over from a fresh list.
+    let jobs: Vec<&String> = live
+        .requests
+        .iter()
+        .filter(|r| r.contains("/jobs?"))
+        .collect();
+    assert!(
+        jobs[0].starts_with("GET ") && jobs[1].starts_with("WATCH ") && jobs[2].starts_with("GET "),
+        "{jobs:#?}"
+    );
+    assert_eq!(
+        live.run.code, 1,
+        "judged after the wait: {}",
+        live.run.stdout
+    );
+}
+
+#[test]
+fn server_failures_and_timeouts_are_explained() {
+    let mut s = scenario("k8s-1.24", "u3-image-processor");
+    s.plain_failure = Some(("/pods".into(), 503));
+    let live = check_live(s, "u3-image-processor", &["check", "image-processor"]);
+    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    assert!(
+        live.run.stderr.contains("the API server failed (503)"),
+        "{}",
+        live.run.stderr
+    );
+    assert!(live.run.stderr.contains("try again"), "{}", live.run.stderr);
+
+    let mut s = scenario("k8s-1.24", "u3-image-processor");
+    s.delay = Some(std::time::Duration::from_secs(3));
+    let start = std::time::Instant::now();
+    let live = check_live(
+        s,
+        "u3-image-processor",
+        &["check", "image-processor", "--request-timeout", "1s"],
+    );
+    assert!(start.elapsed().as_secs() < 10);
+    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    assert!(
+        live.run.stderr.contains("did not answer in time"),
+        "{}",
+        live.run.stderr
+    );
+}

@@ -242,14 +242,14 @@ pub(super) fn evaluate(
                     pod_ok = false;
                     problems.push(format!("pod {pod}: no matching line"));
                 }
-                if let Some(expect) = lines {
-                    if !expect.test(Some(&Json::from(matched))) {
-                        pod_ok = false;
-                        problems.push(format!(
-                            "pod {pod}: {matched} matching lines, expected {}",
-                            expect.describe()
-                        ));
-                    }
+                if let Some(expect) = lines
+                    && !expect.test(Some(&Json::from(matched)))
+                {
+                    pod_ok = false;
+                    problems.push(format!(
+                        "pod {pod}: {matched} matching lines, expected {}",
+                        expect.describe()
+                    ));
                 }
                 if sequence.is_some() {
                     let want: Vec<i64> = (1..=seq.len() as i64).collect();

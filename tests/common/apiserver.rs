@@ -30,6 +30,11 @@ pub struct Scenario {
     pub delay: Option<Duration>,
     /// Serve jobs LIST as empty (before the apply) and jobs WATCH from this run's recording.
     pub watch_run: Option<String>,
+    /// Answer the first WATCH with the recorded 410 Expired event, as a server does when the
+    /// resourceVersion is too old.
+    pub watch_expired_once: bool,
+    /// Answer with this HTTP status and a plain-text body, as a failing proxy or server does.
+    pub plain_failure: Option<(String, u16)>,
 }
 
 pub struct ApiServer {
@@ -43,6 +48,7 @@ struct Shared {
     root: PathBuf,
     seen: Arc<Mutex<Vec<String>>>,
     job_lists: Mutex<usize>,
+    watches: Mutex<usize>,
 }
 
 impl ApiServer {
@@ -53,6 +59,7 @@ impl ApiServer {
             scenario,
             seen: seen.clone(),
             job_lists: Mutex::new(0),
+            watches: Mutex::new(0),
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let handle = std::thread::spawn(move || {
@@ -168,6 +175,15 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             return error(&shared, *status, rel);
         }
     }
+    if let Some((key, status)) = &shared.scenario.plain_failure {
+        if path.contains(key.as_str()) {
+            return respond(
+                *status,
+                b"upstream connect error or disconnect/reset before headers".to_vec(),
+                "text/plain",
+            );
+        }
+    }
     if method != Method::GET {
         return respond(
             405,
@@ -216,6 +232,16 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     let run = shared.scenario.namespaces.get(ns).cloned();
     match (rest.as_slice(), run) {
         (["jobs"], Some(run)) if watch => {
+            let first = {
+                let mut n = shared.watches.lock().unwrap();
+                *n += 1;
+                *n == 1
+            };
+            if first && shared.scenario.watch_expired_once {
+                let mut body = file(&shared, "errors/status-410-watch.json").unwrap();
+                body.push(b'\n');
+                return respond(200, body, "application/json");
+            }
             let watch_run = shared.scenario.watch_run.clone().unwrap_or(run);
             let text = String::from_utf8(
                 file(&shared, &format!("{watch_run}/api/jobs.watch.jsonl")).unwrap(),
