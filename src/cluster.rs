@@ -265,6 +265,13 @@ pub async fn gather(
         .items;
 
     let mut notes = Vec::new();
+    // managedFields say which client set which field: not evidence, and a third of each object.
+    let mut jobs = jobs;
+    let mut pods = pods;
+    jobs.iter_mut()
+        .for_each(|j| j.metadata.managed_fields = None);
+    pods.iter_mut()
+        .for_each(|p| p.metadata.managed_fields = None);
     let target_jobs: Vec<&Job> = jobs
         .iter()
         .filter(|j| {
@@ -278,7 +285,6 @@ pub async fn gather(
         .iter()
         .filter_map(|j| j.metadata.uid.clone())
         .collect();
-    // Logs only of pods the target Jobs own: other pods are not the learner's work here.
     let owned: Vec<&Pod> = pods
         .iter()
         .filter(|p| {

@@ -76,6 +76,11 @@ pub struct Facts {
     /// Most containers running at once: lower when pods wait for the scheduler.
     pub max_running: usize,
     pub runs: Vec<Run>,
+    /// Shortest and longest container run time of the succeeded pods, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub succeeded_seconds_min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub succeeded_seconds_max: Option<f64>,
     /// `FailedScheduling` messages, distinct: "0/1 nodes are available: 1 Insufficient cpu."
     pub scheduling_failures: Vec<String>,
     /// Distinct container waiting reasons: ErrImagePull, ImagePullBackOff, CrashLoopBackOff.
@@ -272,6 +277,13 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         });
     }
     runs.sort_by(|a, b| a.created.total_cmp(&b.created).then(a.pod.cmp(&b.pod)));
+    let succeeded_seconds: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.phase == "Succeeded")
+        .filter_map(|r| r.seconds)
+        .collect();
+    let succeeded_seconds_min = succeeded_seconds.iter().copied().reduce(f64::min);
+    let succeeded_seconds_max = succeeded_seconds.iter().copied().reduce(f64::max);
 
     let mut scheduling_failures = Vec::new();
     for e in events_for(snapshot, name, &pods) {
@@ -339,6 +351,8 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         // A container that started and ended within the same second still ran.
         max_running: sweep(running_edges.clone()).max(usize::from(!running_edges.is_empty())),
         runs,
+        succeeded_seconds_min,
+        succeeded_seconds_max,
         scheduling_failures,
         waiting_reasons,
         exit_codes,
@@ -371,6 +385,8 @@ fn not_found(snapshot: &Snapshot, name: &str) -> Facts {
         max_active: 0,
         max_running: 0,
         runs: Vec::new(),
+        succeeded_seconds_min: None,
+        succeeded_seconds_max: None,
         scheduling_failures: Vec::new(),
         waiting_reasons: Vec::new(),
         exit_codes: Vec::new(),

@@ -142,12 +142,18 @@ pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckR
         .iter()
         .map(|j| serde_json::to_value(j).expect("job serialises"))
         .collect();
+    let needed: Vec<String> = exercise
+        .assertions
+        .iter()
+        .flat_map(|a| a.variables())
+        .collect();
     let evidence = Evidence::new(
         Mode::Live,
         names.first().cloned().unwrap_or_default(),
         objects,
         live,
         jobs,
+        &needed,
     );
     let verdicts = exercise
         .assertions

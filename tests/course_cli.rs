@@ -153,3 +153,56 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn confidence_check_compares_self_rating_with_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let r = kubelab_in(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--from",
+            "units/03-parallel-processing/image-processor/sample.bundle.json",
+        ],
+        Some(&state),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = kubelab_in(
+        &root(),
+        &["confidence", "--self-rating", "1,3,5,2,4"],
+        Some(&state),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("confidence", r.stdout);
+    let j = kubelab_in(
+        &root(),
+        &[
+            "--output",
+            "json",
+            "confidence",
+            "--self-rating",
+            "1,3,5,2,4",
+        ],
+        Some(&state),
+    );
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    let s = &v["statements"];
+    assert_eq!(s[1]["id"], "designing-parallel-jobs");
+    assert_eq!(s[1]["evidence"], 5, "image-processor passed on the cluster");
+    assert_eq!(s[1]["calibration"], "underconfident");
+    assert_eq!(s[2]["calibration"], "overconfident");
+    assert!(
+        s[2]["practice"]
+            .to_string()
+            .contains("dynamic-workload (not attempted)")
+    );
+    let bad = kubelab_in(
+        &root(),
+        &["confidence", "--self-rating", "1,2"],
+        Some(&state),
+    );
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("this unit has 5 statements"));
+}

@@ -546,3 +546,56 @@ fn server_failures_and_timeouts_are_explained() {
         live.run.stderr
     );
 }
+
+/// The README's main command judges a bundle shipped in the repository. It must be exactly what
+/// `kubelab collect` gathers from the 1.36 recording (apart from when it was gathered):
+/// `KUBELAB_WRITE_SAMPLES=1 cargo test shipped_sample` rewrites it.
+#[test]
+fn shipped_sample_bundle_is_a_real_collection() {
+    let shipped = root().join("units/03-parallel-processing/image-processor/sample.bundle.json");
+    let server = ApiServer::start(scenario("k8s-1.36", "u3-image-processor"));
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
+    let fresh = dir.path().join("fresh.json");
+    let r = kubelab_env(
+        &root(),
+        &[
+            "collect",
+            "image-processor",
+            "-o",
+            fresh.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    if std::env::var_os("KUBELAB_WRITE_SAMPLES").is_some() {
+        std::fs::copy(&fresh, &shipped).unwrap();
+    }
+    let strip = |p: &std::path::Path| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v["snapshot"]["gathered_at"] = serde_json::Value::Null;
+        v["digest"] = serde_json::Value::Null;
+        v
+    };
+    assert!(
+        strip(&shipped) == strip(&fresh),
+        "the shipped sample bundle is stale"
+    );
+    let judged = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--from",
+            shipped.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(judged.code, 0, "{}{}", judged.stdout, judged.stderr);
+    assert!(!judged.stdout.contains("was edited"));
+}

@@ -40,7 +40,7 @@ fn misspelt_field_is_found_with_suggestion() {
     ));
     insta::assert_snapshot!("misspelt_human", r.stdout);
     let j = kubelab(&[
-        "-o",
+        "--output",
         "json",
         "check",
         "image-processor",
@@ -65,7 +65,7 @@ fn seed_dynamic_workload_fails_with_the_busybox_explanation() {
     assert!(r.stdout.contains("sh: syntax error: unexpected \"(\""));
     insta::assert_snapshot!("dynamic_workload_seed_human", r.stdout);
     let j = kubelab(&[
-        "-o",
+        "--output",
         "json",
         "check",
         "dynamic-workload",
@@ -205,7 +205,7 @@ fn unknown_exercise_and_usage_errors() {
 #[test]
 fn json_errors_have_a_stable_shape() {
     let r = kubelab(&[
-        "-o",
+        "--output",
         "json",
         "check",
         "image-processor",

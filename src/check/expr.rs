@@ -21,6 +21,8 @@ pub struct Expr {
     program: Program,
     /// True when the expression reads cluster state and so can only be judged live.
     pub live_only: bool,
+    /// The free variables it reads (so evidence converts only those to CEL).
+    pub vars: Vec<String>,
 }
 
 impl std::fmt::Debug for Expr {
@@ -45,10 +47,12 @@ impl Expr {
         let refs = program.references();
         let bound = comprehension_variables(source);
         let mut live_only = false;
+        let mut vars = Vec::new();
         for var in refs.variables() {
             if bound.iter().any(|b| b == var) {
                 continue;
             }
+            vars.push(var.to_owned());
             if LIVE_ONLY.contains(&var) {
                 live_only = true;
             }
@@ -69,11 +73,21 @@ impl Expr {
             source: source.to_owned(),
             program,
             live_only,
+            vars,
         })
     }
 
     pub fn eval(&self, vars: &Vars) -> Result<Value, String> {
-        let mut ctx = cel::Context::default().with_all();
+        // Registering Kubernetes' CEL functions costs more than most evaluations: do it once
+        // per thread and give each evaluation a child scope for its variables.
+        thread_local! {
+            static ROOT: cel::Context<'static> = cel::Context::default().with_all();
+        }
+        ROOT.with(|root| self.eval_in(root, vars))
+    }
+
+    fn eval_in(&self, root: &cel::Context<'_>, vars: &Vars) -> Result<Value, String> {
+        let mut ctx = root.new_inner_scope();
         for (name, value) in &vars.0 {
             ctx.add_variable_from_value(name.clone(), value.clone());
         }

@@ -792,16 +792,22 @@ impl Evidence {
             objects,
             BTreeMap::new(),
             Vec::new(),
+            &[],
         )
     }
 
+    /// `needed` names the CEL variables the assertions read beyond `object`, `objects` and
+    /// `facts`: only those are converted, since a Job with thousands of pods makes large CEL
+    /// values.
     pub fn new(
         mode: Mode,
         default_target: String,
         objects: BTreeMap<String, Json>,
         live: BTreeMap<String, LiveTarget>,
         jobs: Vec<Json>,
+        needed: &[String],
     ) -> Evidence {
+        let wants = |v: &str| needed.iter().any(|n| n == v);
         // CEL values are built once per target here, not once per assertion.
         let objects_cel = to_cel(&Json::Object(
             objects
@@ -809,7 +815,11 @@ impl Evidence {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         ));
-        let jobs_cel = to_cel(&Json::Array(jobs.clone()));
+        let jobs_cel = if wants("jobs") {
+            to_cel(&Json::Array(jobs.clone()))
+        } else {
+            kube_cel::cel::Value::Null
+        };
         let mut vars = BTreeMap::new();
         let mut names: Vec<&String> = objects.keys().collect();
         if !names.contains(&&default_target) {
@@ -824,16 +834,25 @@ impl Evidence {
             v.set("object", object.clone());
             v.set("objects", objects_cel.clone());
             if mode == Mode::Live {
-                let t = live.get(name).cloned().unwrap_or_default();
+                let empty = LiveTarget::default();
+                let t = live.get(name).unwrap_or(&empty);
                 v.set("job", object);
-                v.set("pods", to_cel(&Json::Array(t.pods.clone())));
-                v.set("events", to_cel(&Json::Array(t.events.clone())));
                 v.set("facts", to_cel(&t.facts));
-                v.set("jobs", jobs_cel.clone());
-                v.set(
-                    "logs",
-                    to_cel(&serde_json::to_value(&t.logs).unwrap_or(Json::Null)),
-                );
+                if wants("pods") {
+                    v.set("pods", to_cel(&Json::Array(t.pods.clone())));
+                }
+                if wants("events") {
+                    v.set("events", to_cel(&Json::Array(t.events.clone())));
+                }
+                if wants("jobs") {
+                    v.set("jobs", jobs_cel.clone());
+                }
+                if wants("logs") {
+                    v.set(
+                        "logs",
+                        to_cel(&serde_json::to_value(&t.logs).unwrap_or(Json::Null)),
+                    );
+                }
             }
             vars.insert(name.clone(), v);
         }
@@ -849,6 +868,19 @@ impl Evidence {
 }
 
 impl Compiled {
+    /// The CEL variables this assertion's expressions read.
+    pub fn variables(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Expr { expr, value, .. } => expr
+                .vars
+                .iter()
+                .chain(value.iter().flat_map(|v| v.vars.iter()))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn applies(&self, mode: Mode) -> bool {
         matches!(
             (self.phase, mode),
