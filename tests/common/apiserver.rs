@@ -175,14 +175,14 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             return error(&shared, *status, rel);
         }
     }
-    if let Some((key, status)) = &shared.scenario.plain_failure {
-        if path.contains(key.as_str()) {
-            return respond(
-                *status,
-                b"upstream connect error or disconnect/reset before headers".to_vec(),
-                "text/plain",
-            );
-        }
+    if let Some((key, status)) = &shared.scenario.plain_failure
+        && path.contains(key.as_str())
+    {
+        return respond(
+            *status,
+            b"upstream connect error or disconnect/reset before headers".to_vec(),
+            "text/plain",
+        );
     }
     if method != Method::GET {
         return respond(
