@@ -399,6 +399,17 @@ pub async fn gather(
         }
     }
 
+    if jobs.is_empty() && pods.is_empty() {
+        // Listing a namespace that does not exist answers an empty list; ask, to tell the two apart.
+        calls.add();
+        let ns: Api<Namespace> = Api::all(client.clone());
+        if let Ok(None) = ns.get_opt(namespace).await {
+            return Err(Error::Cluster {
+                message: format!("namespace {namespace} does not exist"),
+                help: Some("pass the namespace you applied the Job in with -n NAMESPACE (kubectl get namespaces lists them)".into()),
+            });
+        }
+    }
     let cluster = identity(client, calls).await;
     Ok(Snapshot {
         namespace: namespace.to_owned(),

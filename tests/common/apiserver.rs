@@ -231,6 +231,19 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     };
     let run = shared.scenario.namespaces.get(ns).cloned();
     match (rest.as_slice(), run) {
+        ([], Some(_)) => {
+            let n = k8s_openapi::api::core::v1::Namespace {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some(ns.to_owned()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let mut v = serde_json::to_value(&n).unwrap();
+            v["kind"] = "Namespace".into();
+            v["apiVersion"] = "v1".into();
+            respond(200, serde_json::to_vec(&v).unwrap(), "application/json")
+        }
         (["jobs"], Some(run)) if watch => {
             let first = {
                 let mut n = shared.watches.lock().unwrap();
