@@ -408,9 +408,21 @@ fn run_on_course(
         }
         Command::Check(args) => {
             let ex = course.exercise(&args.exercise)?;
+            if ex.file.kind == crate::course::model::ExerciseKind::Quiz && args.file.is_none() {
+                return Err(Error::Usage(format!(
+                    "{} is a quiz: answer it in a file and run `kubelab check {} --file {}`",
+                    ex.id(),
+                    ex.id(),
+                    ex.file.learner_file
+                )));
+            }
             let report = if let Some(file) = &args.file {
                 let source = Source::read(file, file.display().to_string())?;
-                crate::offline::check(ex, &source)?
+                if ex.file.kind == crate::course::model::ExerciseKind::Quiz {
+                    crate::quiz::check(ex, &source)?
+                } else {
+                    crate::offline::check(ex, &source)?
+                }
             } else if let Some(path) = &args.from {
                 let bundle = crate::live::read_bundle(path)?;
                 let mut report =

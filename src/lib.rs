@@ -14,6 +14,7 @@ pub mod facts;
 pub mod live;
 pub mod manifest;
 pub mod offline;
+pub mod quiz;
 pub mod report;
 pub mod schema;
 pub mod show;

@@ -83,6 +83,7 @@ impl CheckReport {
             .assertions
             .iter()
             .map(|a| a.weight)
+            .chain(exercise.file.questions.iter().map(|q| q.weight))
             .sum::<u32>()
             .max(1);
         let points = f64::from(exercise.file.points);

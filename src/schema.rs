@@ -157,8 +157,40 @@ impl Schema {
                     show(found)
                 ))]
             }
-            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-                vec![here(format!("{} is not a valid value here", show(found)))]
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => {
+                // Optional fields are `anyOf [T, null]`: explain why the value is not a valid T
+                // (the branch that got furthest), not that it is "not valid here".
+                let best = context
+                    .iter()
+                    .filter(|branch| !branch.is_empty())
+                    .filter(|branch| {
+                        !branch.iter().all(|e| {
+                            matches!(e.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null")
+                        })
+                    })
+                    .max_by_key(|branch| {
+                        branch
+                            .iter()
+                            .map(|e| e.instance_path().as_str().len())
+                            .max()
+                            .unwrap_or(0)
+                    });
+                match best {
+                    Some(branch) => {
+                        let mut out = Vec::new();
+                        for e in branch {
+                            let p = e.instance_path().as_str().to_owned();
+                            for d in self.describe(source, node, &p, e.kind(), instance) {
+                                if !out.contains(&d) {
+                                    out.push(d);
+                                }
+                            }
+                        }
+                        out
+                    }
+                    None => vec![here(format!("{} is not a valid value here", show(found)))],
+                }
             }
             other => vec![here(other_message(other, found))],
         }

@@ -337,7 +337,18 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-fn options() -> serde_saphyr::Options {
+/// Which YAML conventions a file follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Kubernetes manifests: read like kubectl reads them (YAML 1.1 booleans: `yes`, `on`, `y`
+    /// are true), so a learner sees offline what the API server would see.
+    Kubernetes,
+    /// kubelab's own course files: YAML 1.2, where only `true` and `false` are booleans, so an
+    /// author's `on:` key or `n` value stays a string.
+    Course,
+}
+
+fn options(flavor: Flavor) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     // Course files and manifests are small; these limits stop alias bombs and deep nesting
     // long before they cost memory or time.
@@ -352,23 +363,30 @@ fn options() -> serde_saphyr::Options {
     opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     opts.alias_limits.max_total_replayed_events = 100_000;
     opts.alias_limits.max_alias_expansions_per_anchor = 1_000;
+    opts.strict_booleans = flavor == Flavor::Course;
     opts
 }
 
 /// Parses every document of a YAML stream. Empty documents (`---` with nothing after) are skipped.
 pub fn parse_documents(source: &Source) -> Result<Vec<Node>, Error> {
-    let docs: Vec<Node> =
-        serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(&source.text, options())
-            .map_err(|e| Error::input(syntax_diagnostic(source, &e)))?;
+    parse_with(source, Flavor::Kubernetes)
+}
+
+pub fn parse_with(source: &Source, flavor: Flavor) -> Result<Vec<Node>, Error> {
+    let docs: Vec<Node> = serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(
+        &source.text,
+        options(flavor),
+    )
+    .map_err(|e| Error::input(syntax_diagnostic(source, &e)))?;
     Ok(docs
         .into_iter()
         .filter(|d| d.value != Value::Null)
         .collect())
 }
 
-/// Parses a stream that must hold exactly one document (course files).
+/// Parses a course file: exactly one document, YAML 1.2 booleans.
 pub fn parse_single(source: &Source) -> Result<Node, Error> {
-    let mut docs = parse_documents(source)?;
+    let mut docs = parse_with(source, Flavor::Course)?;
     match docs.len() {
         0 => Err(Error::input(
             Diagnostic::file(&source.name, "is empty")

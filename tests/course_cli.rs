@@ -190,8 +190,13 @@ fn confidence_check_compares_self_rating_with_evidence() {
     let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
     let s = &v["statements"];
     assert_eq!(s[1]["id"], "designing-parallel-jobs");
-    assert_eq!(s[1]["evidence"], 5, "image-processor passed on the cluster");
-    assert_eq!(s[1]["calibration"], "underconfident");
+    // One of its four exercises (image-processor) passed on the cluster: 1 + 4 x 1/4.
+    assert_eq!(s[1]["evidence"], 2);
+    assert_eq!(s[1]["calibration"], "calibrated");
+    assert!(
+        !s[1]["practice"].to_string().contains("image-processor"),
+        "passed exercises are not to redo"
+    );
     assert_eq!(s[2]["calibration"], "overconfident");
     assert!(
         s[2]["practice"]
@@ -205,4 +210,35 @@ fn confidence_check_compares_self_rating_with_evidence() {
     );
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("this unit has 5 statements"));
+}
+
+#[test]
+fn quiz_answers_are_graded_with_explanations() {
+    let r = kubelab(&[
+        "check",
+        "self-assessment",
+        "--file",
+        "units/03-parallel-processing/self-assessment/answers.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.yaml");
+    std::fs::write(&answers, "images-parallelism: 16\nimages-duration: 90s\nqueries-limit: CPU\nfiles-paralelism: 3\nfiles-doubling: yes\n").unwrap();
+    let r = kubelab(&[
+        "check",
+        "self-assessment",
+        "--file",
+        answers.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    let stdout = r.stdout.replace(answers.to_str().unwrap(), "answers.yaml");
+    insta::assert_snapshot!("quiz_wrong_answers", stdout);
+    assert!(
+        stdout.contains("you answered 90s (accepted"),
+        "durations count as seconds"
+    );
+    assert!(stdout.contains("did you mean `files-parallelism`?"));
+    let r = kubelab(&["check", "self-assessment"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is a quiz"), "{}", r.stderr);
 }

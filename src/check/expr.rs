@@ -11,10 +11,11 @@ use serde_json::Value as Json;
 /// Variables an expression may use, by where it is judged.
 pub const OFFLINE_VARS: &[&str] = &["object", "objects", "params"];
 pub const LIVE_VARS: &[&str] = &[
-    "object", "objects", "params", "job", "pods", "events", "facts", "jobs", "logs", "item",
+    "object", "objects", "params", "job", "pods", "events", "facts", "targets", "jobs", "logs",
+    "item",
 ];
 /// Variables whose presence makes an expression live-only.
-const LIVE_ONLY: &[&str] = &["job", "pods", "events", "facts", "jobs", "logs"];
+const LIVE_ONLY: &[&str] = &["job", "pods", "events", "facts", "targets", "jobs", "logs"];
 
 pub struct Expr {
     pub source: String,

@@ -268,7 +268,7 @@ pub(super) fn evaluate(
                 PodQuantifier::Every => problems.is_empty(),
                 PodQuantifier::Any => good_pods > 0,
             };
-            let summary = if problems.is_empty() {
+            let summary = if problems.is_empty() || (ok && *quantifier == PodQuantifier::Any) {
                 format!("{good_pods} of {} pods' logs as required", pods.len())
             } else {
                 format!(
@@ -286,7 +286,12 @@ pub(super) fn evaluate(
                 "pod".into(),
                 pods.first().map(|p| p.to_string()).unwrap_or_default(),
             );
-            let details = problems.into_iter().skip(1).take(5).collect();
+            // With `in: any`, other pods' misses do not matter once one pod matched.
+            let details = if ok {
+                Vec::new()
+            } else {
+                problems.into_iter().skip(1).take(5).collect()
+            };
             Ok((ok, details))
         }
         Kind::Event {

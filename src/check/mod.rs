@@ -815,6 +815,12 @@ impl Evidence {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         ));
+        // Facts of every target by name, for comparisons between Jobs.
+        let targets_cel = to_cel(&Json::Object(
+            live.iter()
+                .map(|(k, t)| (k.clone(), t.facts.clone()))
+                .collect(),
+        ));
         let jobs_cel = if wants("jobs") {
             to_cel(&Json::Array(jobs.clone()))
         } else {
@@ -838,6 +844,7 @@ impl Evidence {
                 let t = live.get(name).unwrap_or(&empty);
                 v.set("job", object);
                 v.set("facts", to_cel(&t.facts));
+                v.set("targets", targets_cel.clone());
                 if wants("pods") {
                     v.set("pods", to_cel(&Json::Array(t.pods.clone())));
                 }

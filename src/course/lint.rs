@@ -39,7 +39,12 @@ pub fn lint(root: &Path) -> Result<Summary, Error> {
                     continue;
                 }
             };
-            let report = match crate::offline::check(ex, &source) {
+            let checked = if ex.file.kind == super::model::ExerciseKind::Quiz {
+                crate::quiz::check(ex, &source)
+            } else {
+                crate::offline::check(ex, &source)
+            };
+            let report = match checked {
                 Ok(r) => r,
                 Err(e) => {
                     diags.extend(e.diagnostics());

@@ -403,9 +403,6 @@ fn load_exercise(
             }
         }
     }
-    if file.kind != model::ExerciseKind::Quiz && file.reference.is_empty() {
-        diags.push(at("", "needs at least one `reference` manifest".to_owned()));
-    }
     if file.learner_file.contains(['/', '\\']) || file.learner_file.starts_with('.') {
         diags.push(at(
             "/learner_file",
@@ -468,6 +465,29 @@ fn load_exercise(
                 }
             }
         }
+    }
+    let quiz = file.kind == model::ExerciseKind::Quiz;
+    if quiz && file.questions.is_empty() {
+        diags.push(at("", "a quiz needs `questions`".to_owned()));
+    }
+    if !quiz && !file.questions.is_empty() {
+        diags.push(at("/questions", "only a quiz has questions".to_owned()));
+    }
+    for (i, q) in file.questions.iter().enumerate() {
+        let numeric = q.min.is_some() || q.max.is_some();
+        if numeric != q.one_of.is_empty() {
+            diags.push(at(
+                &format!("/questions/{i}"),
+                "give either `min`/`max` (a number) or `in` (accepted answers)".to_owned(),
+            ));
+        }
+    }
+    let judged_offline = quiz || assertions.iter().any(|a| a.phase != model::Phase::Live);
+    if file.reference.is_empty() && judged_offline {
+        diags.push(at(
+            "",
+            "has assertions judged offline but no `reference` manifest to prove them".to_owned(),
+        ));
     }
     let mut pitfalls = Vec::new();
     for (i, p) in file.pitfalls.iter().enumerate() {

@@ -121,6 +121,35 @@ pub struct ExerciseFile {
     /// Whether container scripts are linted for busybox `sh` (default true).
     #[serde(default = "yes")]
     pub shell_lint: bool,
+    /// Quiz questions (kind `quiz`), answered in the learner file as `question-id: answer`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<Question>,
+}
+
+/// A quiz question with the answers accepted.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    pub id: String,
+    /// The question as the learner reads it.
+    pub prompt: String,
+    /// Numeric answers: the accepted range (inclusive). A `unit` of `seconds` also accepts
+    /// durations such as `90s` or `1m30s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Text answers: the accepted ones (compared without case).
+    #[serde(default, rename = "in", skip_serializing_if = "Vec::is_empty")]
+    pub one_of: Vec<String>,
+    /// Why, shown after answering, right or wrong.
+    pub explanation: String,
+    /// Share of the exercise's points (default 1).
+    #[serde(default = "one")]
+    pub weight: u32,
 }
 
 fn yes() -> bool {

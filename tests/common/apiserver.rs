@@ -20,6 +20,9 @@ pub struct Scenario {
     pub version: String,
     /// Namespace name to the recorded run folder (relative to the version folder).
     pub namespaces: HashMap<String, String>,
+    /// Namespaces made of several recorded runs (their lists merged), e.g. the two Jobs of
+    /// the race, recorded in namespaces of their own.
+    pub merged: HashMap<String, Vec<String>>,
     /// Bearer token the server accepts; any other gets the recorded 401.
     pub token: Option<String>,
     /// Requests whose path contains the key answer with (status, recorded error file).
@@ -128,10 +131,33 @@ fn empty_list(shared: &Shared, rel: &str) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-/// A recorded list, or an empty one where this run recorded none (nothing happened).
-fn list(shared: &Shared, run: &str, rel: &str) -> Response {
-    let body = file(shared, &format!("{run}/api/{rel}")).unwrap_or_else(|| empty_list(shared, rel));
-    respond(200, body, "application/json")
+/// The recorded list of each run merged (or an empty list where a run recorded none: nothing
+/// happened). Runs recorded without `api/` (race-loaded) have kubectl's `-o json` lists, which
+/// hold the same objects.
+fn list(shared: &Shared, runs: &[String], rel: &str) -> Response {
+    let kubectl_name = match rel {
+        "jobs.JobList.json" => "jobs.json",
+        "pods.PodList.json" => "pods.json",
+        _ => "events.json",
+    };
+    let mut merged: serde_json::Value = serde_json::from_slice(&empty_list(shared, rel)).unwrap();
+    for run in runs {
+        let body = file(shared, &format!("{run}/api/{rel}"))
+            .or_else(|| file(shared, &format!("{run}/{kubectl_name}")));
+        if let Some(body) = body {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            if runs.len() == 1 && v["kind"] != "List" {
+                return respond(200, body, "application/json");
+            }
+            let items = v["items"].as_array().cloned().unwrap_or_default();
+            merged["items"].as_array_mut().unwrap().extend(items);
+        }
+    }
+    respond(
+        200,
+        serde_json::to_vec(&merged).unwrap(),
+        "application/json",
+    )
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Request) -> Response {
@@ -229,7 +255,14 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             );
         }
     };
-    let run = shared.scenario.namespaces.get(ns).cloned();
+    let runs: Vec<String> = shared
+        .scenario
+        .merged
+        .get(ns)
+        .cloned()
+        .or_else(|| shared.scenario.namespaces.get(ns).map(|r| vec![r.clone()]))
+        .unwrap_or_default();
+    let run = runs.first().cloned();
     match (rest.as_slice(), run) {
         ([], Some(_)) => {
             let n = k8s_openapi::api::core::v1::Namespace {
@@ -290,12 +323,16 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                     return respond(200, serde_json::to_vec(&v).unwrap(), "application/json");
                 }
             }
-            list(&shared, &run, "jobs.JobList.json")
+            let _ = run;
+            list(&shared, &runs, "jobs.JobList.json")
         }
-        (["pods"], Some(run)) => list(&shared, &run, "pods.PodList.json"),
-        (["events"], Some(run)) => list(&shared, &run, "events.EventList.json"),
-        (["pods", pod, "log"], Some(run)) => {
-            match file(&shared, &format!("{run}/logs/{pod}.log")) {
+        (["pods"], Some(_)) => list(&shared, &runs, "pods.PodList.json"),
+        (["events"], Some(_)) => list(&shared, &runs, "events.EventList.json"),
+        (["pods", pod, "log"], Some(_)) => {
+            match runs
+                .iter()
+                .find_map(|r| file(&shared, &format!("{r}/logs/{pod}.log")))
+            {
                 Some(mut bytes) => {
                     if let Some(n) = query.get("tailLines").and_then(|v| v.parse::<usize>().ok()) {
                         let text = String::from_utf8_lossy(&bytes).into_owned();

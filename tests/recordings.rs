@@ -1,0 +1,221 @@
+//! Every exercise that has a recording from a real cluster is judged end to end on it: the
+//! binary's kube-rs client against the replaying API server, for Kubernetes 1.24 and 1.36.
+//! The feedback is snapshot-tested; broken seed variants must fail with their explanation.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::apiserver::{ApiServer, Scenario};
+use common::{kubelab_env, root};
+
+struct Case {
+    version: &'static str,
+    runs: &'static [&'static str],
+    exercise: &'static str,
+    code: i32,
+    /// Text the feedback must hold.
+    says: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        version: "k8s-1.24",
+        runs: &["u3-slow-sequential"],
+        exercise: "slow-sequential",
+        code: 0,
+        says: &["items 1 to 10 in order"],
+    },
+    Case {
+        version: "k8s-1.36",
+        runs: &["u3-slow-sequential"],
+        exercise: "slow-sequential",
+        code: 0,
+        says: &["items 1 to 10 in order"],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["u3-parallel-processing", "u3-slow-sequential"],
+        exercise: "parallel-processing",
+        code: 1,
+        says: &[
+            "parallel-processing took 1m40s, slow-sequential 1m14s: no faster",
+            "✓ never-over-three",
+        ],
+    },
+    Case {
+        version: "k8s-1.36",
+        runs: &["u3-parallel-processing", "u3-slow-sequential"],
+        exercise: "parallel-processing",
+        code: 1,
+        says: &["no faster", "✓ never-over-three"],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["u3-resource-aware-parallel"],
+        exercise: "resource-aware-parallel",
+        code: 0,
+        says: &[
+            "2 ran at once; the scheduler said: 0/1 nodes are available: 1 Insufficient cpu",
+            "Recognised problems",
+        ],
+    },
+    Case {
+        version: "k8s-1.36",
+        runs: &["u3-resource-aware-parallel"],
+        exercise: "resource-aware-parallel",
+        code: 0,
+        says: &["Insufficient cpu"],
+    },
+    Case {
+        version: "k8s-1.36",
+        runs: &["u3-resource-aware-parallel-alone"],
+        exercise: "resource-aware-parallel",
+        code: 0,
+        says: &["3 ran at once"],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["u3-unreliable-workers"],
+        exercise: "unreliable-workers",
+        code: 1,
+        says: &["completions is 1; this exercise needs 5. spec.completions is immutable"],
+    },
+    Case {
+        version: "k8s-1.36",
+        runs: &["u3-unreliable-workers"],
+        exercise: "unreliable-workers",
+        code: 1,
+        says: &["field is immutable"],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["u3-unreliable-workers-fixed"],
+        exercise: "unreliable-workers",
+        code: 0,
+        says: &["5 workers succeeded", "failed pod:"],
+    },
+    Case {
+        version: "k8s-1.36",
+        runs: &["u3-unreliable-workers-fixed"],
+        exercise: "unreliable-workers",
+        code: 0,
+        says: &["5 workers succeeded"],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["u3-data-validation"],
+        exercise: "data-validation",
+        code: 0,
+        says: &["invalid data sets are reported"],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["race-idle/oneshot", "race-idle/parallel"],
+        exercise: "race",
+        code: 0,
+        says: &["parallelism paid off"],
+    },
+    Case {
+        version: "k8s-1.36",
+        runs: &["race-idle/oneshot", "race-idle/parallel"],
+        exercise: "race",
+        code: 0,
+        says: &["parallelism paid off"],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["race-loaded/oneshot", "race-loaded/parallel"],
+        exercise: "race",
+        code: 1,
+        says: &[
+            "parallel took 1m4s, oneshot 1m3s: no gain",
+            "start-up overhead",
+        ],
+    },
+    Case {
+        version: "k8s-1.24",
+        runs: &["race-idle/oneshot", "race-idle/parallel"],
+        exercise: "race-cleanup",
+        code: 1,
+        says: &["Jobs still there: oneshot, parallel"],
+    },
+];
+
+fn judge(case: &Case) -> common::Run {
+    let ns = "learner";
+    let server = ApiServer::start(Scenario {
+        version: case.version.into(),
+        namespaces: HashMap::from([(case.runs[0].to_owned(), case.runs[0].to_owned())]),
+        merged: HashMap::from([(
+            ns.to_owned(),
+            case.runs.iter().map(|r| r.to_string()).collect(),
+        )]),
+        kube_system_uid: Some("recorded-cluster".into()),
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), ns, "t");
+    let run = kubelab_env(
+        &root(),
+        &["check", case.exercise, "--kubeconfig", kc.to_str().unwrap()],
+        None,
+        &[],
+    );
+    for r in server.requests() {
+        assert!(r.starts_with("GET "), "checking wrote: {r}");
+    }
+    run
+}
+
+#[test]
+fn every_recorded_exercise_is_judged() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let run = judge(case);
+        let name = format!(
+            "{}__{}__{}",
+            case.exercise,
+            case.version,
+            case.runs.join("+").replace('/', "-")
+        );
+        if run.code != case.code {
+            failures.push(format!(
+                "{name}: exit {} (expected {})\n{}{}",
+                run.code, case.code, run.stdout, run.stderr
+            ));
+            continue;
+        }
+        for s in case.says {
+            if !run.stdout.contains(s) {
+                failures.push(format!("{name}: feedback lacks {s:?}\n{}", run.stdout));
+            }
+        }
+        insta::assert_snapshot!(name, run.stdout);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn cleanup_passes_once_the_race_jobs_are_gone() {
+    let server = ApiServer::start(Scenario {
+        version: "k8s-1.24".into(),
+        namespaces: HashMap::from([("learner".to_owned(), "nothing-recorded-here".to_owned())]),
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "learner", "t");
+    let run = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "race-cleanup",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("no Job labelled chapter=jobs is left"));
+}
