@@ -281,19 +281,13 @@ pub async fn gather(
                 .is_some_and(|n| targets.contains(n))
         })
         .collect();
-    let uids: Vec<String> = target_jobs
+    let uids: Vec<&str> = target_jobs
         .iter()
-        .filter_map(|j| j.metadata.uid.clone())
+        .filter_map(|j| j.metadata.uid.as_deref())
         .collect();
     let owned: Vec<&Pod> = pods
         .iter()
-        .filter(|p| {
-            p.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.kind == "Job" && uids.contains(&o.uid))
-        })
+        .filter(|p| crate::facts::owned_by(p, &uids))
         .collect();
 
     calls.add();

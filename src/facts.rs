@@ -104,18 +104,21 @@ fn distinct<T: PartialEq>(v: &mut Vec<T>, item: T) {
     }
 }
 
+/// True when one of the Jobs with these uids owns the pod (what the Job controller counts).
+pub fn owned_by(pod: &Pod, uids: &[&str]) -> bool {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Job" && uids.contains(&o.uid.as_str()))
+}
+
 /// The pods a Job owns.
 pub fn owned_pods<'a>(snapshot: &'a Snapshot, uid: &str) -> Vec<&'a Pod> {
     snapshot
         .pods
         .iter()
-        .filter(|p| {
-            p.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.kind == "Job" && o.uid == uid)
-        })
+        .filter(|p| owned_by(p, &[uid]))
         .collect()
 }
 

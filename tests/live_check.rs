@@ -38,6 +38,24 @@ fn check_live(s: Scenario, namespace: &str, args: &[&str]) -> Live {
     }
 }
 
+/// `kubelab collect image-processor` into `out`.
+fn collect(kubeconfig: &std::path::Path, out: &std::path::Path) {
+    let r = kubelab_env(
+        &root(),
+        &[
+            "collect",
+            "image-processor",
+            "-o",
+            out.to_str().unwrap(),
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
 fn assert_read_only(requests: &[String]) {
     assert!(!requests.is_empty());
     for r in requests {
@@ -264,20 +282,7 @@ fn bundles_round_trip_and_detect_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
     let bundle = dir.path().join("b.json");
-    let r = kubelab_env(
-        &root(),
-        &[
-            "collect",
-            "image-processor",
-            "-o",
-            bundle.to_str().unwrap(),
-            "--kubeconfig",
-            kc.to_str().unwrap(),
-        ],
-        None,
-        &[],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    collect(&kc, &bundle);
     assert_read_only(&server.requests());
 
     let judged = kubelab_env(
@@ -557,20 +562,7 @@ fn shipped_sample_bundle_is_a_real_collection() {
     let dir = tempfile::tempdir().unwrap();
     let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
     let fresh = dir.path().join("fresh.json");
-    let r = kubelab_env(
-        &root(),
-        &[
-            "collect",
-            "image-processor",
-            "-o",
-            fresh.to_str().unwrap(),
-            "--kubeconfig",
-            kc.to_str().unwrap(),
-        ],
-        None,
-        &[],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    collect(&kc, &fresh);
     if std::env::var_os("KUBELAB_WRITE_SAMPLES").is_some() {
         std::fs::copy(&fresh, &shipped).unwrap();
     }
