@@ -58,9 +58,15 @@ pub enum Output {
 pub enum Command {
     /// List units and exercises with kind, points and your progress.
     List,
-    /// Show an exercise's instructions (and the reference solution with --solution).
+    /// Show an exercise's instructions (and the reference solution with --solution), or a
+    /// unit's overview with --unit.
     Show {
-        exercise: String,
+        /// Exercise id.
+        #[arg(required_unless_present = "unit")]
+        exercise: Option<String>,
+        /// Show this unit's overview (objectives, reflection prompts, confidence statements).
+        #[arg(long, value_name = "UNIT", conflicts_with_all = ["exercise", "solution"])]
+        unit: Option<String>,
         /// Also print the reference manifest(s).
         #[arg(long)]
         solution: bool,
@@ -320,9 +326,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let course = match &command {
                 Command::Check(args) => Course::load_for(&root, &args.exercise)?,
                 Command::Collect { exercise, .. } => Course::load_for(&root, exercise)?,
-                Command::Show { exercise, .. } | Command::Hint { exercise, .. } => {
-                    Course::load_for(&root, exercise)?
-                }
+                Command::Hint { exercise, .. } => Course::load_for(&root, exercise)?,
                 _ => Course::load(&root)?,
             };
             let mut store = Store::for_course(&root);
@@ -372,8 +376,35 @@ fn run_on_course(
             );
             Ok(exit::PASSED)
         }
-        Command::Show { exercise, solution } => {
-            let ex = course.exercise(&exercise)?;
+        Command::Show {
+            exercise,
+            unit,
+            solution,
+        } => {
+            if let Some(id) = unit {
+                let unit = course
+                    .units
+                    .iter()
+                    .find(|u| u.file.id == id)
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "no unit `{id}`; units: {}",
+                            course
+                                .units
+                                .iter()
+                                .map(|u| u.file.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?;
+                emit(
+                    output,
+                    || crate::show::render_unit(unit),
+                    || json!({"kubelab": report::FORMAT_VERSION, "unit": unit.file}),
+                );
+                return Ok(exit::PASSED);
+            }
+            let ex = course.exercise(exercise.as_deref().unwrap_or_default())?;
             let refs = if solution {
                 crate::show::read_references(course, ex)?
             } else {

@@ -141,6 +141,54 @@ fn inline(line: &str) -> String {
     out
 }
 
+/// A unit's overview: summary, objectives, reflection prompts, exercises, confidence statements.
+pub fn render_unit(unit: &crate::course::Unit) -> String {
+    let f = &unit.file;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}\n",
+        format!("Unit {}: {}", f.number, f.title).bold()
+    );
+    out.push_str(&render_markdown(&f.summary));
+    let section = |out: &mut String, title: &str, items: &[String]| {
+        if !items.is_empty() {
+            let _ = writeln!(out, "\n{}", title.bold());
+            for i in items {
+                let _ = writeln!(out, "  - {}", inline(&clean(i)));
+            }
+        }
+    };
+    section(&mut out, "Before you start, think about", &f.reflection);
+    section(&mut out, "You will be able to", &f.objectives);
+    let exercises: Vec<String> = unit
+        .exercises
+        .iter()
+        .map(|e| {
+            format!(
+                "`{}` ({}, {} points): {}",
+                e.id(),
+                e.file.kind.as_str(),
+                e.file.points,
+                e.file.title
+            )
+        })
+        .collect();
+    section(&mut out, "Exercises", &exercises);
+    section(
+        &mut out,
+        "Design questions for afterwards",
+        &f.design_questions,
+    );
+    let statements: Vec<String> = f.confidence.iter().map(|c| c.statement.clone()).collect();
+    section(
+        &mut out,
+        "Confidence check (`kubelab confidence`)",
+        &statements,
+    );
+    out
+}
+
 pub fn read_references(course: &Course, ex: &Exercise) -> Result<Vec<Source>, Error> {
     ex.file
         .reference

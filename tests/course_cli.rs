@@ -242,3 +242,31 @@ fn quiz_answers_are_graded_with_explanations() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("is a quiz"), "{}", r.stderr);
 }
+
+#[test]
+fn every_exercise_and_the_unit_render() {
+    let list = kubelab(&["--output", "json", "list"]);
+    let v: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    let ids: Vec<String> = v["units"][0]["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 11);
+    for id in &ids {
+        let r = kubelab(&["show", id]);
+        assert_eq!(r.code, 0, "{id}: {}", r.stderr);
+        assert!(
+            r.stdout.contains("What is checked") || r.stdout.contains("quiz"),
+            "{id}"
+        );
+    }
+    let unit = kubelab(&["show", "--unit", "parallel-processing"]);
+    assert_eq!(unit.code, 0);
+    assert!(unit.stdout.contains("Before you start, think about"));
+    assert!(
+        unit.stdout
+            .contains("I can explain the difference between parallelism and completions.")
+    );
+}
