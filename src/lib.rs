@@ -19,6 +19,7 @@ pub mod report;
 pub mod schema;
 pub mod show;
 pub mod state;
+pub mod timeline;
 pub mod wait;
 pub mod yaml;
 

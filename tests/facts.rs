@@ -3,57 +3,8 @@
 
 mod common;
 
-use kubelab::cluster::{LogText, Snapshot};
+use common::recorded;
 use kubelab::facts::derive;
-
-fn recorded(version: &str, run: &str) -> Snapshot {
-    let dir = common::root()
-        .join("tests/fixtures")
-        .join(version)
-        .join(run);
-    let items = |file: &str| -> serde_json::Value {
-        let text = std::fs::read_to_string(dir.join("api").join(file)).unwrap();
-        serde_json::from_str::<serde_json::Value>(&text).unwrap()["items"].clone()
-    };
-    let mut logs = std::collections::BTreeMap::new();
-    if let Ok(rd) = std::fs::read_dir(dir.join("logs")) {
-        for e in rd {
-            let e = e.unwrap();
-            let pod = e.path().file_stem().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(e.path()).unwrap();
-            logs.insert(
-                pod,
-                [(
-                    "c".to_owned(),
-                    LogText {
-                        text,
-                        truncated: false,
-                    },
-                )]
-                .into(),
-            );
-        }
-    }
-    let jobs = serde_json::from_value::<Vec<_>>(items("jobs.JobList.json")).unwrap();
-    Snapshot {
-        namespace: run.rsplit('/').next().unwrap().to_owned(),
-        gathered_at: "2026-11-23T12:00:00Z".into(),
-        targets: vec![],
-        jobs,
-        pods: serde_json::from_value(items("pods.PodList.json")).unwrap(),
-        events: std::fs::read_to_string(dir.join("api/events.EventList.json"))
-            .ok()
-            .map(|t| {
-                serde_json::from_value(
-                    serde_json::from_str::<serde_json::Value>(&t).unwrap()["items"].clone(),
-                )
-                .unwrap()
-            })
-            .unwrap_or_default(),
-        logs,
-        ..Snapshot::default()
-    }
-}
 
 #[test]
 fn resource_limits_show_as_fewer_running_than_active() {
