@@ -89,6 +89,20 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Delete what kubelab labelled for an exercise (or --all), pods included.
+    Clean {
+        /// Exercise id.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        exercise: Option<String>,
+        /// Every Job kubelab labelled in the namespace.
+        #[arg(long)]
+        all: bool,
+        /// Only say what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// A Gantt chart of a Job's pods over time (terminal, and SVG with --svg).
     Timeline {
         exercise: String,
@@ -343,6 +357,10 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 Command::Collect { exercise, .. } | Command::Timeline { exercise, .. } => {
                     Course::load_for(&root, exercise)?
                 }
+                Command::Clean {
+                    exercise: Some(exercise),
+                    ..
+                } => Course::load_for(&root, exercise)?,
                 Command::Hint { exercise, .. } => Course::load_for(&root, exercise)?,
                 _ => Course::load(&root)?,
             };
@@ -616,6 +634,45 @@ fn run_on_course(
                 output,
                 || text,
                 || json!({"kubelab": report::FORMAT_VERSION, "svg": charts.iter().map(|(n, s)| json!({"job": n, "svg": s})).collect::<Vec<_>>()}),
+            );
+            Ok(exit::PASSED)
+        }
+        Command::Clean {
+            exercise,
+            all: _,
+            dry_run,
+            cluster,
+        } => {
+            let target = match &exercise {
+                Some(id) => {
+                    let ex = course.exercise(id)?;
+                    Some((ex.id(), ex.file.cleanup_selector.as_deref()))
+                }
+                None => None,
+            };
+            let selectors = crate::clean::selectors(target)?;
+            let (gone, namespace) = runtime()?.block_on(async {
+                let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
+                let gone = crate::clean::clean(&client, &namespace, &selectors, dry_run).await?;
+                Ok::<_, Error>((gone, namespace))
+            })?;
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            emit(
+                output,
+                || {
+                    if gone.is_empty() {
+                        format!(
+                            "nothing to clean in namespace {namespace} (looked for {})\n",
+                            selectors.join(" or ")
+                        )
+                    } else {
+                        format!(
+                            "{verb} in namespace {namespace}: {} (Jobs; their pods go with them)\n",
+                            gone.join(", ")
+                        )
+                    }
+                },
+                || json!({"kubelab": report::FORMAT_VERSION, "namespace": namespace, "dry_run": dry_run, "jobs": gone}),
             );
             Ok(exit::PASSED)
         }

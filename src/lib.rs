@@ -5,6 +5,7 @@
 //! [`report`] prints it. [`cli`] wires commands to that flow.
 
 pub mod check;
+pub mod clean;
 pub mod cli;
 pub mod cluster;
 pub mod confidence;

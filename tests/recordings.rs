@@ -219,3 +219,71 @@ fn cleanup_passes_once_the_race_jobs_are_gone() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("no Job labelled chapter=jobs is left"));
 }
+
+fn clean(args: &[&str]) -> (common::Run, Vec<String>) {
+    let server = ApiServer::start(Scenario {
+        version: "k8s-1.24".into(),
+        merged: HashMap::from([(
+            "learner".to_owned(),
+            vec![
+                "race-idle/oneshot".into(),
+                "race-idle/parallel".into(),
+                "u3-image-processor".into(),
+            ],
+        )]),
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "learner", "t");
+    let mut all = args.to_vec();
+    all.extend(["--kubeconfig", kc.to_str().unwrap()]);
+    let run = kubelab_env(&root(), &all, None, &[]);
+    (run, server.requests())
+}
+
+#[test]
+fn clean_deletes_only_what_is_labelled() {
+    let (run, requests) = clean(&["clean", "race"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("deleted in namespace learner: oneshot, parallel"),
+        "{}",
+        run.stdout
+    );
+    let deletes: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("DELETE "))
+        .collect();
+    assert_eq!(deletes.len(), 2, "{deletes:#?}");
+    assert!(
+        deletes
+            .iter()
+            .all(|d| d.contains("/jobs/oneshot") || d.contains("/jobs/parallel")),
+        "{deletes:#?}"
+    );
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.contains("image-processor") && r.starts_with("DELETE"))
+    );
+
+    let (run, requests) = clean(&["clean", "race", "--dry-run"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .contains("would delete in namespace learner: oneshot, parallel"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        requests.iter().all(|r| r.starts_with("GET ")),
+        "a dry run only reads"
+    );
+
+    // Nothing here was created by `kubelab run`, so --all finds nothing.
+    let (run, requests) = clean(&["clean", "--all"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("nothing to clean"), "{}", run.stdout);
+    assert!(!requests.iter().any(|r| r.starts_with("DELETE")));
+}

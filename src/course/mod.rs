@@ -466,6 +466,11 @@ fn load_exercise(
             }
         }
     }
+    if let Some(sel) = &file.cleanup_selector
+        && let Err(m) = check::parse_selector(sel)
+    {
+        diags.push(at("/cleanup_selector", m));
+    }
     let quiz = file.kind == model::ExerciseKind::Quiz;
     if quiz && file.questions.is_empty() {
         diags.push(at("", "a quiz needs `questions`".to_owned()));

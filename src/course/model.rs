@@ -121,6 +121,10 @@ pub struct ExerciseFile {
     /// Whether container scripts are linted for busybox `sh` (default true).
     #[serde(default = "yes")]
     pub shell_lint: bool,
+    /// Label selector of Jobs this exercise owns besides those `kubelab run` labels, deleted
+    /// by `kubelab clean` (e.g. `chapter=jobs` for the race lab).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_selector: Option<String>,
     /// Quiz questions (kind `quiz`), answered in the learner file as `question-id: answer`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<Question>,

@@ -101,6 +101,25 @@ impl ApiServer {
     }
 }
 
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len() + 1
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..(i + 3).min(s.len())], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn file(shared: &Shared, rel: &str) -> Option<Vec<u8>> {
     std::fs::read(shared.root.join(rel)).ok()
 }
@@ -209,6 +228,27 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             b"upstream connect error or disconnect/reset before headers".to_vec(),
             "text/plain",
         );
+    }
+    if method == Method::DELETE {
+        // A Job deletion answers with the object as it was (the recorded one).
+        let name = path.rsplit('/').next().unwrap_or("").to_owned();
+        let ns = path.split('/').nth(5).unwrap_or("").to_owned();
+        let runs: Vec<String> = shared.scenario.merged.get(&ns).cloned().unwrap_or_default();
+        let listed = list(&shared, &runs, "jobs.JobList.json");
+        let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let found = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["metadata"]["name"] == name.as_str())
+            .cloned();
+        return match found {
+            Some(job) => respond(200, serde_json::to_vec(&job).unwrap(), "application/json"),
+            None => error(&shared, 404, "status-404-job.json"),
+        };
     }
     if method != Method::GET {
         return respond(
@@ -324,7 +364,33 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 }
             }
             let _ = run;
-            list(&shared, &runs, "jobs.JobList.json")
+            let all = list(&shared, &runs, "jobs.JobList.json");
+            match query.get("labelSelector") {
+                None => all,
+                Some(sel) => {
+                    let sel = percent_decode(sel);
+                    let mut v: serde_json::Value = serde_json::from_slice(
+                        &axum::body::to_bytes(all.into_body(), usize::MAX)
+                            .await
+                            .unwrap(),
+                    )
+                    .unwrap();
+                    let keep: Vec<serde_json::Value> = v["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|j| {
+                            sel.split(',').all(|part| match part.split_once('=') {
+                                Some((k, val)) => j["metadata"]["labels"][k] == val,
+                                None => !j["metadata"]["labels"][part].is_null(),
+                            })
+                        })
+                        .cloned()
+                        .collect();
+                    v["items"] = keep.into();
+                    respond(200, serde_json::to_vec(&v).unwrap(), "application/json")
+                }
+            }
         }
         (["pods"], Some(_)) => list(&shared, &runs, "pods.PodList.json"),
         (["events"], Some(_)) => list(&shared, &runs, "events.EventList.json"),
