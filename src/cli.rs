@@ -89,6 +89,36 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Run an exercise on the cluster: check offline, apply with kubelab's labels, watch to the
+    /// end, judge, draw the timeline and compare your predictions.
+    Run {
+        exercise: String,
+        /// Your manifest.
+        #[arg(
+            long,
+            short = 'f',
+            value_name = "FILE",
+            required_unless_present = "reference",
+            conflicts_with = "reference"
+        )]
+        file: Option<PathBuf>,
+        /// Run the exercise's reference manifest.
+        #[arg(long)]
+        reference: bool,
+        /// A prediction: `60s` for the first question, or `ID=VALUE`; repeatable. Without it,
+        /// a terminal asks.
+        #[arg(long, value_name = "VALUE")]
+        predict: Vec<String>,
+        /// How long to watch before judging what there is.
+        #[arg(long, default_value = "10m", value_name = "DURATION")]
+        timeout: String,
+        /// If a Job kubelab created is in the way with an immutable difference, delete and
+        /// re-create it.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Delete what kubelab labelled for an exercise (or --all), pods included.
     Clean {
         /// Exercise id.
@@ -361,6 +391,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     exercise: Some(exercise),
                     ..
                 } => Course::load_for(&root, exercise)?,
+                Command::Run { exercise, .. } => Course::load_for(&root, exercise)?,
                 Command::Hint { exercise, .. } => Course::load_for(&root, exercise)?,
                 _ => Course::load(&root)?,
             };
@@ -636,6 +667,103 @@ fn run_on_course(
                 || json!({"kubelab": report::FORMAT_VERSION, "svg": charts.iter().map(|(n, s)| json!({"job": n, "svg": s})).collect::<Vec<_>>()}),
             );
             Ok(exit::PASSED)
+        }
+        Command::Run {
+            exercise,
+            file,
+            reference,
+            predict,
+            timeout,
+            replace,
+            cluster,
+        } => {
+            let ex = course.exercise(&exercise)?;
+            let limit = crate::check::parse_duration(&timeout).map_err(Error::Usage)?;
+            let sources: Vec<Source> = match (&file, reference) {
+                (Some(f), _) => vec![Source::read(f, f.display().to_string())?],
+                (None, _) => crate::show::read_references(course, ex)?,
+            };
+            // Offline first: a manifest with errors is never applied.
+            for source in &sources {
+                let offline = crate::offline::check(ex, source)?;
+                if !offline.passed {
+                    print_report(&offline, output);
+                    eprintln!(
+                        "{} {} was not applied: fix what the offline check found first",
+                        "refused:".red().bold(),
+                        source.name
+                    );
+                    return Ok(exit::FAILED);
+                }
+            }
+            let predictions = if predict.is_empty() {
+                if output == Output::Human {
+                    crate::run::ask_predictions(ex)
+                } else {
+                    Vec::new()
+                }
+            } else {
+                crate::run::predictions_from_flags(ex, &predict)?
+            };
+            let run_id = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
+            let mut jobs = Vec::new();
+            for source in &sources {
+                jobs.extend(crate::run::labelled_jobs(ex, source, &run_id)?);
+            }
+            let outcome = runtime()?.block_on(async {
+                let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
+                let applied = crate::run::apply(&client, &namespace, &jobs, replace).await?;
+                eprintln!("applied {} in namespace {namespace} (labels {}={}, {}={run_id})", applied.join(", "), crate::clean::EXERCISE_LABEL, ex.id(), crate::run::RUN_LABEL);
+                let started = std::time::Instant::now();
+                tokio::select! {
+                    r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => r?,
+                    _ = tokio::signal::ctrl_c() => {
+                        eprintln!("\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`", ex.id(), ex.id());
+                        return Ok(None);
+                    }
+                }
+                eprintln!("watched for {}", crate::check::format_duration(jiff::SignedDuration::from_secs_f64(started.elapsed().as_secs_f64())));
+                let calls = crate::cluster::CallCount::default();
+                let snapshot = crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await?;
+                Ok::<_, Error>(Some(snapshot))
+            })?;
+            let Some(snapshot) = outcome else {
+                return Ok(130);
+            };
+            let report =
+                crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+            record(store, &report)?;
+            let first = ex.target_names().first().cloned().unwrap_or_default();
+            let facts = crate::facts::derive(&snapshot, &first);
+            let comparisons = crate::run::compare(ex, &predictions, &facts);
+            match output {
+                Output::Human => {
+                    print!("{}", report::render_check(&report));
+                    for name in ex.target_names() {
+                        let f = crate::facts::derive(&snapshot, &name);
+                        if f.found {
+                            println!();
+                            print!("{}", crate::timeline::render_terminal(&name, &f, 60));
+                        }
+                    }
+                    if !comparisons.is_empty() {
+                        println!("\n{}", "Your predictions".bold().underline());
+                        for c in &comparisons {
+                            println!(
+                                "  {}\n    you said {}, it was {}: {}",
+                                c.question, c.predicted, c.measured, c.verdict
+                            );
+                        }
+                    }
+                    println!("\nClean up with `kubelab clean {}`", ex.id());
+                }
+                Output::Json => {
+                    let mut v = serde_json::to_value(&report).expect("report serialises");
+                    v["predictions"] = serde_json::to_value(&comparisons).expect("serialises");
+                    println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+                }
+            }
+            Ok(report.exit_code())
         }
         Command::Clean {
             exercise,

@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod offline;
 pub mod quiz;
 pub mod report;
+pub mod run;
 pub mod schema;
 pub mod show;
 pub mod state;

@@ -591,3 +591,121 @@ fn shipped_sample_bundle_is_a_real_collection() {
     assert_eq!(judged.code, 0, "{}{}", judged.stdout, judged.stderr);
     assert!(!judged.stdout.contains("was edited"));
 }
+
+#[test]
+fn run_applies_with_labels_watches_judges_and_compares_predictions() {
+    for version in ["k8s-1.24", "k8s-1.36"] {
+        let mut s = scenario(version, "watch-parallel-processing");
+        s.watch_run = Some("watch-parallel-processing".into());
+        let live = check_live(
+            s,
+            "watch-parallel-processing",
+            &[
+                "run",
+                "parallel-processing",
+                "--reference",
+                "--predict",
+                "60s",
+                "--predict",
+                "at-once=3",
+                "--timeout",
+                "60s",
+            ],
+        );
+        let patches: Vec<&String> = live
+            .requests
+            .iter()
+            .filter(|r| r.starts_with("PATCH "))
+            .collect();
+        assert_eq!(patches.len(), 1, "{:#?}", live.requests);
+        assert!(
+            patches[0].contains("/jobs/parallel-processing?")
+                && patches[0].contains("fieldManager=kubelab")
+                && patches[0].contains("fieldValidation=Strict"),
+            "{}",
+            patches[0]
+        );
+        assert!(
+            !live.requests.iter().any(|r| r.starts_with("DELETE ")
+                || r.starts_with("POST ")
+                || r.starts_with("PUT "))
+        );
+        assert!(live.run.stderr.contains("applied parallel-processing in namespace watch-parallel-processing (labels kubelab.dev/exercise=parallel-processing"), "{}", live.run.stderr);
+        assert!(
+            live.run.stderr.contains("parallel-processing: Complete"),
+            "{}",
+            live.run.stderr
+        );
+        let out = &live.run.stdout;
+        assert!(out.contains("✓ ten-succeeded"), "{out}");
+        assert!(
+            out.contains("parallel-processing: 10 pods over"),
+            "the timeline is shown: {out}"
+        );
+        assert!(out.contains("Your predictions"), "{out}");
+        assert!(out.contains("you said 1m, it was"), "{out}");
+        assert!(out.contains("you said 3, it was 3: spot on"), "{out}");
+        assert!(out.contains("Clean up with `kubelab clean parallel-processing`"));
+    }
+}
+
+#[test]
+fn run_refuses_a_manifest_that_fails_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let text = std::fs::read_to_string(
+        root().join("units/03-parallel-processing/parallel-processing/reference.yaml"),
+    )
+    .unwrap();
+    std::fs::write(&bad, text.replace("parallelism: 3", "parallelizm: 3")).unwrap();
+    let live = check_live(
+        scenario("k8s-1.24", "watch-parallel-processing"),
+        "watch-parallel-processing",
+        &[
+            "run",
+            "parallel-processing",
+            "--file",
+            bad.to_str().unwrap(),
+            "--predict",
+            "1m",
+        ],
+    );
+    assert_eq!(live.run.code, 1);
+    assert!(
+        live.run.stderr.contains("was not applied"),
+        "{}",
+        live.run.stderr
+    );
+    assert!(live.run.stdout.contains("did you mean spec.parallelism?"));
+    assert!(
+        live.requests.is_empty(),
+        "nothing reached the cluster: {:#?}",
+        live.requests
+    );
+}
+
+#[test]
+fn run_explains_an_immutable_field() {
+    let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    s.apply_immutable = true;
+    let live = check_live(
+        s,
+        "watch-parallel-processing",
+        &[
+            "run",
+            "parallel-processing",
+            "--reference",
+            "--predict",
+            "1m",
+        ],
+    );
+    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    assert!(
+        live.run
+            .stderr
+            .contains("spec.completions: Invalid value: 5: field is immutable"),
+        "{}",
+        live.run.stderr
+    );
+    assert!(live.run.stderr.contains("--replace"), "{}", live.run.stderr);
+}

@@ -38,6 +38,9 @@ pub struct Scenario {
     pub watch_expired_once: bool,
     /// Answer with this HTTP status and a plain-text body, as a failing proxy or server does.
     pub plain_failure: Option<(String, u16)>,
+    /// Refuse server-side applies as the recorded cluster refused the seed's patch
+    /// (`u3-unreliable-workers/patch.txt`: `field is immutable`).
+    pub apply_immutable: bool,
 }
 
 pub struct ApiServer {
@@ -228,6 +231,54 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             b"upstream connect error or disconnect/reset before headers".to_vec(),
             "text/plain",
         );
+    }
+    if method == Method::PATCH {
+        let name = path.rsplit('/').next().unwrap_or("").to_owned();
+        if shared.scenario.apply_immutable {
+            // The recorded refusal, in the shape of the recorded Status bodies.
+            let said = String::from_utf8(file(&shared, "u3-unreliable-workers/patch.txt").unwrap())
+                .unwrap();
+            let message = said
+                .lines()
+                .next()
+                .unwrap()
+                .trim_start_matches("The Job \"unreliable-workers\" is invalid: ")
+                .to_owned();
+            let mut status: serde_json::Value =
+                serde_json::from_slice(&file(&shared, "errors/status-404-job.json").unwrap())
+                    .unwrap();
+            status["code"] = 422.into();
+            status["reason"] = "Invalid".into();
+            status["message"] = format!("Job.batch \"{name}\" is invalid: {message}").into();
+            return respond(
+                422,
+                serde_json::to_vec(&status).unwrap(),
+                "application/json",
+            );
+        }
+        let ns = path.split('/').nth(5).unwrap_or("").to_owned();
+        let runs: Vec<String> = shared
+            .scenario
+            .merged
+            .get(&ns)
+            .cloned()
+            .or_else(|| shared.scenario.namespaces.get(&ns).map(|r| vec![r.clone()]))
+            .unwrap_or_default();
+        let listed = list(&shared, &runs, "jobs.JobList.json");
+        let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let job = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["metadata"]["name"] == name.as_str())
+            .cloned();
+        return match job {
+            Some(job) => respond(201, serde_json::to_vec(&job).unwrap(), "application/json"),
+            None => error(&shared, 404, "status-404-job.json"),
+        };
     }
     if method == Method::DELETE {
         // A Job deletion answers with the object as it was (the recorded one).
