@@ -119,6 +119,22 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// The serial-vs-parallel race: run the exercise's first Job, then its second (or both at
+    /// once with --together), and compare their durations with the ideal speed-up.
+    Race {
+        /// The race exercise (its first target is the serial Job, the second the parallel one).
+        #[arg(long, default_value = "race")]
+        exercise: String,
+        /// Start both Jobs at once instead of one after the other.
+        #[arg(long)]
+        together: bool,
+        #[arg(long, default_value = "10m", value_name = "DURATION")]
+        timeout: String,
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Delete what kubelab labelled for an exercise (or --all), pods included.
     Clean {
         /// Exercise id.
@@ -391,7 +407,9 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     exercise: Some(exercise),
                     ..
                 } => Course::load_for(&root, exercise)?,
-                Command::Run { exercise, .. } => Course::load_for(&root, exercise)?,
+                Command::Run { exercise, .. } | Command::Race { exercise, .. } => {
+                    Course::load_for(&root, exercise)?
+                }
                 Command::Hint { exercise, .. } => Course::load_for(&root, exercise)?,
                 _ => Course::load(&root)?,
             };
@@ -760,6 +778,87 @@ fn run_on_course(
                 Output::Json => {
                     let mut v = serde_json::to_value(&report).expect("report serialises");
                     v["predictions"] = serde_json::to_value(&comparisons).expect("serialises");
+                    println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+                }
+            }
+            Ok(report.exit_code())
+        }
+        Command::Race {
+            exercise,
+            together,
+            timeout,
+            replace,
+            cluster,
+        } => {
+            let ex = course.exercise(&exercise)?;
+            let names = ex.target_names();
+            if names.len() < 2 {
+                return Err(Error::Usage(format!(
+                    "{} names fewer than two Jobs to race",
+                    ex.id()
+                )));
+            }
+            let limit = crate::check::parse_duration(&timeout).map_err(Error::Usage)?;
+            let sources = crate::show::read_references(course, ex)?;
+            let run_id = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
+            let mut jobs = Vec::new();
+            for source in &sources {
+                let offline = crate::offline::check(ex, source)?;
+                if !offline.passed {
+                    print_report(&offline, output);
+                    return Ok(exit::FAILED);
+                }
+                jobs.extend(crate::run::labelled_jobs(ex, source, &run_id)?);
+            }
+            let job_named = |n: &str| {
+                jobs.iter()
+                    .find(|j| {
+                        j.pointer("/metadata/name")
+                            .and_then(serde_json::Value::as_str)
+                            == Some(n)
+                    })
+                    .cloned()
+            };
+            let heats: Vec<Vec<serde_json::Value>> = if together {
+                vec![names.iter().take(2).filter_map(|n| job_named(n)).collect()]
+            } else {
+                names
+                    .iter()
+                    .take(2)
+                    .filter_map(|n| job_named(n))
+                    .map(|j| vec![j])
+                    .collect()
+            };
+            let snapshot = runtime()?.block_on(async {
+                let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
+                for heat in &heats {
+                    let applied = crate::run::apply(&client, &namespace, heat, replace).await?;
+                    eprintln!("started {}", applied.join(" and "));
+                    tokio::select! {
+                        r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => r?,
+                        _ = tokio::signal::ctrl_c() => {
+                            return Err(Error::Usage(format!("stopped; the cluster is left as it is: clean up with `kubelab clean {}`", ex.id())));
+                        }
+                    }
+                }
+                let calls = crate::cluster::CallCount::default();
+                crate::cluster::gather(&client, &namespace, &names, &calls).await
+            })?;
+            let report =
+                crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+            record(store, &report)?;
+            let serial = crate::facts::derive(&snapshot, &names[0]);
+            let parallel = crate::facts::derive(&snapshot, &names[1]);
+            let race = crate::race::result(&names[0], &serial, &names[1], &parallel);
+            match output {
+                Output::Human => {
+                    print!("{}", report::render_check(&report));
+                    println!("\n{}", crate::race::render(&race, &serial, &parallel));
+                    println!("Clean up with `kubelab clean {}`", ex.id());
+                }
+                Output::Json => {
+                    let mut v = serde_json::to_value(&report).expect("report serialises");
+                    v["race"] = serde_json::to_value(&race).expect("serialises");
                     println!("{}", serde_json::to_string_pretty(&v).expect("json"));
                 }
             }

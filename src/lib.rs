@@ -16,6 +16,7 @@ pub mod live;
 pub mod manifest;
 pub mod offline;
 pub mod quiz;
+pub mod race;
 pub mod report;
 pub mod run;
 pub mod schema;

@@ -1,0 +1,73 @@
+//! The race table on the recorded races, and `kubelab race` against the replaying server.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::apiserver::{ApiServer, Scenario};
+use common::{kubelab_env, recorded, root};
+use kubelab::facts::derive;
+
+fn table(version: &str, race: &str) -> String {
+    let serial = derive(&recorded(version, &format!("{race}/oneshot")), "oneshot");
+    let parallel = derive(&recorded(version, &format!("{race}/parallel")), "parallel");
+    let r = kubelab::race::result("oneshot", &serial, "parallel", &parallel);
+    kubelab::race::render(&r, &serial, &parallel)
+}
+
+#[test]
+fn race_tables_explain_the_speed_up() {
+    let idle = table("k8s-1.24", "race-idle");
+    assert!(idle.contains("speed-up 2x (ideal 5x)"), "{idle}");
+    insta::assert_snapshot!("race_idle_1_24", idle);
+    let idle36 = table("k8s-1.36", "race-idle");
+    assert!(idle36.contains("speed-up 2.3x (ideal 5x)"), "{idle36}");
+    insta::assert_snapshot!("race_idle_1_36", idle36);
+    let loaded = table("k8s-1.24", "race-loaded");
+    assert!(loaded.contains("speed-up 1x (ideal 5x)"), "{loaded}");
+    assert!(loaded.contains("pod start-up overhead"), "{loaded}");
+    insta::assert_snapshot!("race_loaded_1_24", loaded);
+}
+
+#[test]
+fn race_command_runs_one_job_then_the_other() {
+    let server = ApiServer::start(Scenario {
+        version: "k8s-1.24".into(),
+        merged: HashMap::from([(
+            "learner".to_owned(),
+            vec!["race-idle/oneshot".into(), "race-idle/parallel".into()],
+        )]),
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "learner", "t");
+    let run = kubelab_env(
+        &root(),
+        &[
+            "race",
+            "--timeout",
+            "30s",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let patches: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("PATCH "))
+        .collect();
+    assert_eq!(patches.len(), 2);
+    assert!(
+        patches[0].contains("/jobs/oneshot") && patches[1].contains("/jobs/parallel"),
+        "{patches:#?}"
+    );
+    assert!(
+        run.stdout.contains("speed-up 2x (ideal 5x)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("✓ parallel-faster"), "{}", run.stdout);
+}
