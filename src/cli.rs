@@ -733,8 +733,16 @@ fn run_on_course(
                 let applied = crate::run::apply(&client, &namespace, &jobs, replace).await?;
                 eprintln!("applied {} in namespace {namespace} (labels {}={}, {}={run_id})", applied.join(", "), crate::clean::EXERCISE_LABEL, ex.id(), crate::run::RUN_LABEL);
                 let started = std::time::Instant::now();
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                let logs = tokio::spawn(crate::wait::stream_logs(client.clone(), namespace.clone(), applied.clone(), stopped));
                 tokio::select! {
-                    r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => r?,
+                    r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => {
+                        // Give the last lines a moment to arrive.
+                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                        let _ = stop.send(true);
+                        let _ = logs.await;
+                        r?
+                    }
                     _ = tokio::signal::ctrl_c() => {
                         eprintln!("\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`", ex.id(), ex.id());
                         return Ok(None);

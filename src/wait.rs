@@ -141,3 +141,60 @@ pub async fn wait_for_jobs(
         }
     }
 }
+
+/// Follows the logs of the named Jobs' pods as they start, printing each line prefixed by its
+/// pod (like `kubectl logs --prefix`) until `stop` fires. Lines are cleaned of control
+/// sequences and each pod's output is bounded.
+pub async fn stream_logs(
+    client: Client,
+    namespace: String,
+    jobs: Vec<String>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    use futures::{AsyncBufReadExt, StreamExt};
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::LogParams;
+
+    let pods: Api<Pod> = Api::namespaced(client, &namespace);
+    let selector = format!("job-name in ({})", jobs.join(","));
+    let stream = watcher(pods.clone(), watcher::Config::default().labels(&selector))
+        .default_backoff()
+        .applied_objects();
+    futures::pin_mut!(stream);
+    let mut followed: Vec<String> = Vec::new();
+    let mut tasks = Vec::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            next = stream.next() => {
+                let Some(Ok(pod)) = next else {
+                    if next.is_none() { break } else { continue }
+                };
+                let name = pod.metadata.name.clone().unwrap_or_default();
+                let started = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).is_some_and(|cs| {
+                    cs.iter().any(|c| c.state.as_ref().is_some_and(|s| s.running.is_some() || s.terminated.is_some()))
+                });
+                if !started || followed.contains(&name) {
+                    continue;
+                }
+                followed.push(name.clone());
+                let api = pods.clone();
+                tasks.push(tokio::spawn(async move {
+                    let lp = LogParams {
+                        follow: true,
+                        limit_bytes: Some(crate::cluster::LOG_LIMIT_BYTES),
+                        ..LogParams::default()
+                    };
+                    let Ok(stream) = api.log_stream(&name, &lp).await else { return };
+                    let mut lines = stream.lines();
+                    while let Some(Ok(line)) = lines.next().await {
+                        eprintln!("[{name}] {}", crate::report::clean(&line));
+                    }
+                }));
+            }
+        }
+    }
+    for t in tasks {
+        t.abort();
+    }
+}

@@ -443,7 +443,47 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 }
             }
         }
-        (["pods"], Some(_)) => list(&shared, &runs, "pods.PodList.json"),
+        (["pods"], Some(_)) if watch => {
+            let watch_run = shared
+                .scenario
+                .watch_run
+                .clone()
+                .unwrap_or_else(|| runs[0].clone());
+            match file(&shared, &format!("{watch_run}/api/pods.watch.jsonl")) {
+                Some(bytes) => {
+                    let text = String::from_utf8(bytes).unwrap();
+                    let lines: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
+                    let stream =
+                        futures::stream::iter(lines.into_iter().map(|l| {
+                            Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(l))
+                        }));
+                    Response::builder()
+                        .status(200)
+                        .header("content-type", "application/json")
+                        .body(Body::from_stream(stream))
+                        .unwrap()
+                }
+                None => respond(200, Vec::new(), "application/json"),
+            }
+        }
+        (["pods"], Some(_)) => {
+            if shared.scenario.watch_run.is_some() {
+                // Before the apply there were no pods.
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&empty_list(&shared, "pods.PodList.json")).unwrap();
+                let readme = String::from_utf8(
+                    file(&shared, &format!("{}/api/README", runs[0])).unwrap_or_default(),
+                )
+                .unwrap();
+                if let Some(rv) = readme.trim().strip_prefix("resourceVersion=") {
+                    v["metadata"]["resourceVersion"] = rv.into();
+                }
+                if query.contains_key("labelSelector") {
+                    return respond(200, serde_json::to_vec(&v).unwrap(), "application/json");
+                }
+            }
+            list(&shared, &runs, "pods.PodList.json")
+        }
         (["events"], Some(_)) => list(&shared, &runs, "events.EventList.json"),
         (["pods", pod, "log"], Some(_)) => {
             match runs
