@@ -466,21 +466,7 @@ fn run_on_course(
             solution,
         } => {
             if let Some(id) = unit {
-                let unit = course
-                    .units
-                    .iter()
-                    .find(|u| u.file.id == id)
-                    .ok_or_else(|| {
-                        Error::Usage(format!(
-                            "no unit `{id}`; units: {}",
-                            course
-                                .units
-                                .iter()
-                                .map(|u| u.file.id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ))
-                    })?;
+                let unit = course.unit(&id)?;
                 emit(
                     output,
                     || crate::show::render_unit(unit),

@@ -153,21 +153,7 @@ pub fn run(
     output: Output,
 ) -> Result<i32, Error> {
     let unit = match unit {
-        Some(id) => course
-            .units
-            .iter()
-            .find(|u| u.file.id == id)
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "no unit `{id}`; units: {}",
-                    course
-                        .units
-                        .iter()
-                        .map(|u| u.file.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?,
+        Some(id) => course.unit(id)?,
         None => course
             .units
             .first()

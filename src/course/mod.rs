@@ -354,6 +354,19 @@ impl Course {
         Err(Error::Usage(msg))
     }
 
+    pub fn unit(&self, id: &str) -> Result<&Unit, Error> {
+        self.units.iter().find(|u| u.file.id == id).ok_or_else(|| {
+            Error::Usage(format!(
+                "no unit `{id}`; units: {}",
+                self.units
+                    .iter()
+                    .map(|u| u.file.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
     pub fn unit_of(&self, ex: &Exercise) -> Option<&Unit> {
         self.units.iter().find(|u| u.file.id == ex.unit_id)
     }
