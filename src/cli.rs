@@ -135,6 +135,20 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Watch mode: re-check your file when it changes and re-judge the cluster when the
+    /// exercise's Jobs change, showing the verdicts in place. Keys: h hint, n next, q quit.
+    Watch {
+        /// Exercise to start with (default: the first not yet passed).
+        exercise: Option<String>,
+        /// Your manifest (default: the exercise's learner file in this folder).
+        #[arg(long, short = 'f', value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Only check the file; do not read the cluster.
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Delete what kubelab labelled for an exercise (or --all), pods included.
     Clean {
         /// Exercise id.
@@ -776,6 +790,31 @@ fn run_on_course(
                 }
             }
             Ok(report.exit_code())
+        }
+        Command::Watch {
+            exercise,
+            file,
+            offline,
+            cluster,
+        } => {
+            let state = store.load();
+            let first = match exercise {
+                Some(id) => course.exercise(&id)?.id().to_owned(),
+                None => course
+                    .exercises()
+                    .find(|e| {
+                        !state
+                            .exercises
+                            .get(e.id())
+                            .and_then(|p| p.last.as_ref())
+                            .is_some_and(|l| l.passed)
+                    })
+                    .or_else(|| course.exercises().next())
+                    .map(|e| e.id().to_owned())
+                    .ok_or_else(|| Error::Usage("the course has no exercises".into()))?,
+            };
+            let target = (!offline).then(|| cluster.target());
+            crate::watch::run(course, &first, file, target, store)
         }
         Command::Race {
             exercise,

@@ -160,6 +160,14 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
                     message: format!("unauthorized (401) while {what}: {message}"),
                     help: Some("your credentials were refused: log in again or refresh the token in your kubeconfig".into()),
                 },
+                403 if message.contains("exceeded quota") => Error::Cluster {
+                    message: format!("the namespace's ResourceQuota refused it while {what}: {message}"),
+                    help: Some(format!("lower the Job's requests or parallelism, or ask for more quota (kubectl describe resourcequota -n {namespace})")),
+                },
+                403 if message.contains("admission webhook") || message.contains("denied the request") => Error::Cluster {
+                    message: format!("an admission policy refused it while {what}: {message}"),
+                    help: Some("the cluster's policies reject this manifest; the message says which rule".into()),
+                },
                 403 => {
                     let permission = missing_permission(&message)
                         .unwrap_or_else(|| "get/list on jobs, pods, pods/log and events".into());
@@ -465,6 +473,42 @@ pub const WAIT_POLL: Duration = Duration::from_secs(2);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quota_and_admission_denials_are_not_permission_problems() {
+        let status = |m: &str| {
+            kube::Error::Api(Box::new(kube::core::Status {
+                code: 403,
+                message: m.to_owned(),
+                ..Default::default()
+            }))
+        };
+        let e = explain(
+            status(
+                "jobs \"x\" is forbidden: exceeded quota: q, requested: requests.cpu=2, used: requests.cpu=1, limited: requests.cpu=2",
+            ),
+            "applying Job x",
+            "lab",
+        );
+        assert!(e.to_string().contains("ResourceQuota"), "{e}");
+        let e = explain(
+            status("admission webhook \"policy.example\" denied the request: no latest tags"),
+            "applying Job x",
+            "lab",
+        );
+        assert!(e.to_string().contains("admission policy"), "{e}");
+        let e = explain(
+            status(
+                "jobs.batch is forbidden: User \"u\" cannot list resource \"jobs\" in API group \"batch\"",
+            ),
+            "listing",
+            "lab",
+        );
+        assert!(
+            e.to_string().contains("the grader needs `list jobs`"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn names_the_missing_permission() {

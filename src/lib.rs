@@ -24,6 +24,7 @@ pub mod show;
 pub mod state;
 pub mod timeline;
 pub mod wait;
+pub mod watch;
 pub mod yaml;
 
 pub use error::{Error, Result};

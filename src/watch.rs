@@ -1,0 +1,316 @@
+//! `kubelab watch`: rustlings' watch mode, driven by the learner's file and the cluster. The
+//! file is checked offline whenever it changes (notify), the exercise's Jobs are judged again
+//! whenever they change (a kube-rs watcher, falling back to polling with a message when watches
+//! are not allowed), and the current verdicts are shown in place. Keys: h hint, n next, q quit
+//! (on a terminal single keys; otherwise lines on standard input).
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use tokio::sync::mpsc;
+
+use crate::course::{Course, Exercise};
+use crate::error::Error;
+use crate::report::{self, CheckReport};
+use crate::state::Store;
+use crate::yaml::Source;
+
+enum Input {
+    Hint,
+    Next,
+    Quit,
+    FileChanged,
+    ClusterChanged,
+    Note(String),
+}
+
+fn keys(tx: mpsc::UnboundedSender<Input>) {
+    std::thread::spawn(move || {
+        if std::io::stdin().is_terminal() && crossterm::terminal::enable_raw_mode().is_ok() {
+            use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, read};
+            loop {
+                let input = match read() {
+                    Ok(Event::Key(KeyEvent {
+                        code: KeyCode::Char('h'),
+                        ..
+                    })) => Input::Hint,
+                    Ok(Event::Key(KeyEvent {
+                        code: KeyCode::Char('n'),
+                        ..
+                    })) => Input::Next,
+                    Ok(Event::Key(KeyEvent {
+                        code: KeyCode::Char('q'),
+                        ..
+                    }))
+                    | Ok(Event::Key(KeyEvent {
+                        code: KeyCode::Char('c'),
+                        modifiers: KeyModifiers::CONTROL,
+                        ..
+                    })) => Input::Quit,
+                    Ok(_) => continue,
+                    Err(_) => Input::Quit,
+                };
+                let quit = matches!(input, Input::Quit);
+                if tx.send(input).is_err() || quit {
+                    break;
+                }
+            }
+            let _ = crossterm::terminal::disable_raw_mode();
+        } else {
+            for line in std::io::stdin().lock().lines() {
+                let input = match line.as_deref().map(str::trim) {
+                    Ok("h") => Input::Hint,
+                    Ok("n") => Input::Next,
+                    Ok("q") | Err(_) => Input::Quit,
+                    _ => continue,
+                };
+                let quit = matches!(input, Input::Quit);
+                if tx.send(input).is_err() || quit {
+                    return;
+                }
+            }
+            let _ = tx.send(Input::Quit);
+        }
+    });
+}
+
+fn watch_file(
+    path: PathBuf,
+    tx: mpsc::UnboundedSender<Input>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let file_name = path.file_name()?.to_owned();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if let Ok(ev) = ev
+            && ev.paths.iter().any(|p| p.file_name() == Some(&file_name))
+        {
+            let _ = tx.send(Input::FileChanged);
+        }
+    })
+    .ok()?;
+    // The folder, not the file: editors replace files on save.
+    w.watch(&dir, RecursiveMode::NonRecursive).ok()?;
+    Some(w)
+}
+
+async fn watch_jobs(
+    client: Client,
+    namespace: String,
+    names: Vec<String>,
+    tx: mpsc::UnboundedSender<Input>,
+) {
+    let api: Api<Job> = Api::namespaced(client.clone(), &namespace);
+    let stream = watcher(api.clone(), watcher::Config::default())
+        .default_backoff()
+        .applied_objects();
+    futures::pin_mut!(stream);
+    while let Some(ev) = stream.next().await {
+        match ev {
+            Ok(job)
+                if job
+                    .metadata
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| names.contains(n)) =>
+            {
+                if tx.send(Input::ClusterChanged).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(e)
+                if e.to_string().contains("403")
+                    || e.to_string().to_lowercase().contains("forbidden") =>
+            {
+                let _ = tx.send(Input::Note(
+                    "watching Jobs is not allowed here; checking the cluster every 10 s instead"
+                        .into(),
+                ));
+                loop {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    if tx.send(Input::ClusterChanged).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+fn screen(
+    ex: &Exercise,
+    offline: Option<&Result<CheckReport, Error>>,
+    live: Option<&Result<CheckReport, Error>>,
+    notes: &[String],
+) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "kubelab watch: {} ({})\n\n",
+        ex.id(),
+        ex.file.title
+    ));
+    match offline {
+        Some(Ok(r)) => out.push_str(&report::render_check(r)),
+        Some(Err(e)) => out.push_str(&format!("{}: {e}\n", ex.file.learner_file)),
+        None => out.push_str(&format!("waiting for {} ...\n", ex.file.learner_file)),
+    }
+    if let Some(l) = live {
+        out.push('\n');
+        match l {
+            Ok(r) => out.push_str(&report::render_check(r)),
+            Err(e) => out.push_str(&format!("cluster: {e}\n")),
+        }
+    }
+    for n in notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.push_str("\nkeys: h hint · n next exercise · q quit\n");
+    out
+}
+
+/// Runs the watch loop until the learner quits.
+pub fn run(
+    course: &Course,
+    first: &str,
+    file: Option<PathBuf>,
+    cluster: Option<crate::cluster::Target>,
+    store: &mut Store,
+) -> Result<i32, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("tokio runtime", e))?;
+    let ids: Vec<String> = course.exercises().map(|e| e.id().to_owned()).collect();
+    let mut index = ids.iter().position(|i| i == first).unwrap_or(0);
+    let tty = std::io::stdout().is_terminal();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    keys(tx.clone());
+    let mut notes: Vec<String> = Vec::new();
+    let connection = match &cluster {
+        Some(t) => match runtime.block_on(crate::cluster::connect(t)) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                // Without a cluster the file is still checked offline.
+                notes.push(format!("no live checking: {e}"));
+                None
+            }
+        },
+        None => None,
+    };
+    'exercises: loop {
+        let ex = course.exercise(&ids[index])?;
+        let path = file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&ex.file.learner_file));
+        let _file_watch = watch_file(path.clone(), tx.clone());
+        let job_watch = connection.as_ref().map(|(client, ns)| {
+            runtime.spawn(watch_jobs(
+                client.clone(),
+                ns.clone(),
+                ex.target_names(),
+                tx.clone(),
+            ))
+        });
+        let check_file = || -> Option<Result<CheckReport, Error>> {
+            if !path.exists() {
+                return None;
+            }
+            Some(
+                Source::read(&path, path.display().to_string()).and_then(|s| {
+                    if ex.file.kind == crate::course::model::ExerciseKind::Quiz {
+                        crate::quiz::check(ex, &s)
+                    } else {
+                        crate::offline::check(ex, &s)
+                    }
+                }),
+            )
+        };
+        let judge_live = || -> Option<Result<CheckReport, Error>> {
+            let (client, ns) = connection.as_ref()?;
+            Some(runtime.block_on(async {
+                let calls = crate::cluster::CallCount::default();
+                let snap = crate::cluster::gather(client, ns, &ex.target_names(), &calls).await?;
+                Ok(crate::live::judge(ex, &snap, format!("namespace {ns}")))
+            }))
+        };
+        let mut offline = check_file();
+        let mut live = judge_live();
+        loop {
+            let text = screen(ex, offline.as_ref(), live.as_ref(), &notes);
+            if tty {
+                print!("\x1b[2J\x1b[H{}", text.replace('\n', "\r\n"));
+            } else {
+                println!("{text}----");
+            }
+            let Some(first) = rx.blocking_recv() else {
+                break 'exercises;
+            };
+            // Bursts of events (an editor's save, a Job's many status updates) settle first;
+            // keys are kept, repeated change events count once.
+            std::thread::sleep(Duration::from_millis(200));
+            let mut inputs = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                inputs.push(more);
+            }
+            let mut file_changed = false;
+            let mut cluster_changed = false;
+            let mut keys_pressed = Vec::new();
+            for input in inputs {
+                match input {
+                    Input::FileChanged => file_changed = true,
+                    Input::ClusterChanged => cluster_changed = true,
+                    other => keys_pressed.push(other),
+                }
+            }
+            if file_changed {
+                offline = check_file();
+            }
+            if cluster_changed {
+                live = judge_live();
+            }
+            for input in keys_pressed {
+                match input {
+                    Input::Quit => break 'exercises,
+                    Input::FileChanged | Input::ClusterChanged => {}
+                    Input::Note(n) => notes.push(n),
+                    Input::Hint => {
+                        let mut state = store.load();
+                        let p = state.exercises.entry(ex.id().to_owned()).or_default();
+                        p.hints_shown = (p.hints_shown + 1).min(ex.file.hints.len());
+                        let shown = p.hints_shown;
+                        store.save(&state)?;
+                        notes.retain(|n| !n.starts_with("Hint "));
+                        for (i, h) in ex.file.hints[..shown].iter().enumerate() {
+                            notes.push(format!("Hint {}/{}: {}", i + 1, ex.file.hints.len(), h));
+                        }
+                    }
+                    Input::Next => {
+                        index = (index + 1) % ids.len();
+                        notes.clear();
+                        if let Some(j) = &job_watch {
+                            j.abort();
+                        }
+                        continue 'exercises;
+                    }
+                }
+            }
+        }
+    }
+    if tty {
+        let _ = crossterm::terminal::disable_raw_mode();
+        println!();
+    }
+    Ok(crate::error::exit::PASSED)
+}
