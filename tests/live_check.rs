@@ -709,3 +709,34 @@ fn run_explains_an_immutable_field() {
     );
     assert!(live.run.stderr.contains("--replace"), "{}", live.run.stderr);
 }
+
+#[test]
+fn replace_never_deletes_a_job_kubelab_did_not_create() {
+    let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    s.apply_immutable = true;
+    let live = check_live(
+        s,
+        "watch-parallel-processing",
+        &[
+            "run",
+            "parallel-processing",
+            "--reference",
+            "--predict",
+            "1m",
+            "--replace",
+        ],
+    );
+    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    assert!(
+        live.run
+            .stderr
+            .contains("was not created by kubelab, so --replace will not delete it"),
+        "{}",
+        live.run.stderr
+    );
+    assert!(
+        !live.requests.iter().any(|r| r.starts_with("DELETE ")),
+        "{:#?}",
+        live.requests
+    );
+}

@@ -29,16 +29,47 @@ fn race_tables_explain_the_speed_up() {
     insta::assert_snapshot!("race_loaded_1_24", loaded);
 }
 
-#[test]
-fn race_command_runs_one_job_then_the_other() {
-    let server = ApiServer::start(Scenario {
+fn race_server() -> ApiServer {
+    ApiServer::start(Scenario {
         version: "k8s-1.24".into(),
         merged: HashMap::from([(
             "learner".to_owned(),
             vec!["race-idle/oneshot".into(), "race-idle/parallel".into()],
         )]),
         ..Scenario::default()
-    });
+    })
+}
+
+#[test]
+fn race_together_starts_both_before_watching() {
+    let server = race_server();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "learner", "t");
+    let run = kubelab_env(
+        &root(),
+        &["race", "--together", "--kubeconfig", kc.to_str().unwrap()],
+        None,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let requests = server.requests();
+    let first_watch = requests
+        .iter()
+        .position(|r| r.starts_with("WATCH "))
+        .unwrap_or(requests.len());
+    let patches: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.starts_with("PATCH "))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(patches.len(), 2);
+    assert!(patches.iter().all(|i| *i < first_watch), "{requests:#?}");
+}
+
+#[test]
+fn race_command_runs_one_job_then_the_other() {
+    let server = race_server();
     let dir = tempfile::tempdir().unwrap();
     let kc = server.kubeconfig(dir.path(), "learner", "t");
     let run = kubelab_env(

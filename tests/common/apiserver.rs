@@ -443,6 +443,22 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 }
             }
         }
+        (["jobs", name], Some(_)) => {
+            let listed = list(&shared, &runs, "jobs.JobList.json");
+            let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            match listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|j| j["metadata"]["name"] == *name)
+            {
+                Some(job) => respond(200, serde_json::to_vec(job).unwrap(), "application/json"),
+                None => error(&shared, 404, "status-404-job.json"),
+            }
+        }
         (["pods"], Some(_)) if watch => {
             let watch_run = shared
                 .scenario
