@@ -740,3 +740,120 @@ fn replace_never_deletes_a_job_kubelab_did_not_create() {
         live.requests
     );
 }
+
+#[test]
+fn ctrl_c_stops_watching_and_leaves_the_cluster_alone() {
+    let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    s.watch_hangs = true;
+    let server = ApiServer::start(s);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "watch-parallel-processing", TOKEN);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kubelab"))
+        .current_dir(root())
+        .env("KUBELAB_STATE", dir.path().join("state.json"))
+        .env("HOME", dir.path())
+        .env_remove("KUBECONFIG")
+        .args([
+            "run",
+            "parallel-processing",
+            "--reference",
+            "--predict",
+            "1m",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is watching, then interrupt it as Ctrl-C does.
+    let start = std::time::Instant::now();
+    while !server.requests().iter().any(|r| r.starts_with("WATCH ")) {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "never started watching: {:#?}",
+            server.requests()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("stopped watching; the cluster is left as it is"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kubelab clean parallel-processing"),
+        "{stderr}"
+    );
+    assert!(!server.requests().iter().any(|r| r.starts_with("DELETE ")));
+}
+
+/// Runs kubelab under a pseudo-terminal (util-linux `script`), typing `input`.
+fn on_a_terminal(args: &[&str], input: &str, state: &std::path::Path) -> String {
+    use std::io::Write;
+    let exe = env!("CARGO_BIN_EXE_kubelab");
+    let command = std::iter::once(exe.to_owned())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .current_dir(root())
+        .env("KUBELAB_STATE", state)
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux script runs");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in input.lines() {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        writeln!(stdin, "{line}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+}
+
+#[test]
+fn predictions_and_ratings_are_asked_on_a_terminal() {
+    let mut s = scenario("k8s-1.36", "watch-parallel-processing");
+    s.watch_run = Some("watch-parallel-processing".into());
+    let server = ApiServer::start(s);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "watch-parallel-processing", TOKEN);
+    let state = dir.path().join("state.json");
+    let out = on_a_terminal(
+        &[
+            "run",
+            "parallel-processing",
+            "--reference",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        "90s\n2\n",
+        &state,
+    );
+    assert!(out.contains("how long will the whole Job take?"), "{out}");
+    assert!(out.contains("you said 1m30s, it was"), "{out}");
+    assert!(out.contains("you said 2, it was 3: 1.5x too low"), "{out}");
+
+    let out = on_a_terminal(&["confidence"], "4\n\n5\n2\n9\n4\n", &state);
+    assert!(out.contains("Rate each statement"), "{out}");
+    assert!(
+        out.contains("please answer 1 to 5"),
+        "an out-of-range rating is asked again: {out}"
+    );
+    assert!(out.contains("you said 4/5"), "{out}");
+}

@@ -41,6 +41,8 @@ pub struct Scenario {
     /// Refuse server-side applies as the recorded cluster refused the seed's patch
     /// (`u3-unreliable-workers/patch.txt`: `field is immutable`).
     pub apply_immutable: bool,
+    /// Jobs LIST is empty and WATCH stays open without events: a Job that never progresses.
+    pub watch_hangs: bool,
 }
 
 pub struct ApiServer {
@@ -367,6 +369,31 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             v["kind"] = "Namespace".into();
             v["apiVersion"] = "v1".into();
             respond(200, serde_json::to_vec(&v).unwrap(), "application/json")
+        }
+        (["jobs"], Some(_)) if watch && shared.scenario.watch_hangs => {
+            let stream =
+                futures::stream::pending::<Result<axum::body::Bytes, std::convert::Infallible>>();
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        (["pods"], Some(_)) if watch && shared.scenario.watch_hangs => {
+            let stream =
+                futures::stream::pending::<Result<axum::body::Bytes, std::convert::Infallible>>();
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        (["jobs"], Some(_)) if shared.scenario.watch_hangs && query.contains_key("limit") => {
+            respond(
+                200,
+                empty_list(&shared, "jobs.JobList.json"),
+                "application/json",
+            )
         }
         (["jobs"], Some(run)) if watch => {
             let first = {
