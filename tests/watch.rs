@@ -161,3 +161,38 @@ fn rejudges_the_cluster() {
             .all(|r| r.starts_with("GET ") || r.starts_with("WATCH "))
     );
 }
+
+#[test]
+fn falls_back_to_polling_when_watching_is_forbidden() {
+    let server = ApiServer::start(Scenario {
+        version: "k8s-1.24".into(),
+        namespaces: HashMap::from([(
+            "u3-image-processor".to_owned(),
+            "u3-image-processor".to_owned(),
+        )]),
+        watch_forbidden: true,
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "u3-image-processor", "t");
+    let file = dir.path().join("image-processor.yaml");
+    let state = dir.path().join("state.json");
+    let s = Session::start(
+        &[
+            "watch",
+            "image-processor",
+            "--file",
+            file.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        &state,
+    );
+    let screen =
+        s.wait_for("watching Jobs is not allowed here; checking the cluster every 10 s instead");
+    assert!(
+        screen.contains("live check of namespace u3-image-processor"),
+        "{screen}"
+    );
+    assert_eq!(s.quit(), 0);
+}

@@ -43,6 +43,8 @@ pub struct Scenario {
     pub apply_immutable: bool,
     /// Jobs LIST is empty and WATCH stays open without events: a Job that never progresses.
     pub watch_hangs: bool,
+    /// Refuse every WATCH with the recorded 403 (a Role without `watch`).
+    pub watch_forbidden: bool,
 }
 
 pub struct ApiServer {
@@ -219,6 +221,9 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
         if given != format!("Bearer {token}") {
             return error(&shared, 401, "status-401.json");
         }
+    }
+    if watch && shared.scenario.watch_forbidden {
+        return error(&shared, 403, "status-403-jobs.json");
     }
     for (key, status, rel) in &shared.scenario.faults {
         if path.contains(key.as_str()) {
