@@ -862,7 +862,7 @@ fn run_on_course(
                     .map(|j| vec![j])
                     .collect()
             };
-            let snapshot = runtime()?.block_on(async {
+            let outcome = runtime()?.block_on(async {
                 let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
                 for heat in &heats {
                     let applied = crate::run::apply(&client, &namespace, heat, replace).await?;
@@ -870,13 +870,17 @@ fn run_on_course(
                     tokio::select! {
                         r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => r?,
                         _ = tokio::signal::ctrl_c() => {
-                            return Err(Error::Usage(format!("stopped; the cluster is left as it is: clean up with `kubelab clean {}`", ex.id())));
+                            eprintln!("\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`", ex.id(), ex.id());
+                            return Ok(None);
                         }
                     }
                 }
                 let calls = crate::cluster::CallCount::default();
-                crate::cluster::gather(&client, &namespace, &names, &calls).await
+                crate::cluster::gather(&client, &namespace, &names, &calls).await.map(Some)
             })?;
+            let Some(snapshot) = outcome else {
+                return Ok(130);
+            };
             let report =
                 crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
             record(store, &report)?;
