@@ -227,9 +227,12 @@ pub async fn apply(
                         )),
                     });
                 }
-                api.delete(&name, &DeleteParams::background())
-                    .await
-                    .map_err(|e| explain(e, &format!("deleting Job {name}"), namespace))?;
+                match api.delete(&name, &DeleteParams::background()).await {
+                    Ok(_) => {}
+                    // Already gone: the name is free.
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => return Err(explain(e, &format!("deleting Job {name}"), namespace)),
+                }
                 // The name is free once the old object is gone.
                 for _ in 0..60 {
                     if api.get_opt(&name).await.ok().flatten().is_none() {

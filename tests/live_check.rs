@@ -857,3 +857,52 @@ fn predictions_and_ratings_are_asked_on_a_terminal() {
     );
     assert!(out.contains("you said 4/5"), "{out}");
 }
+
+#[test]
+fn replace_deletes_kubelabs_own_job_and_applies_again() {
+    let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    s.apply_immutable = true;
+    s.existing_is_kubelabs = true;
+    s.watch_run = Some("watch-parallel-processing".into());
+    let live = check_live(
+        s,
+        "watch-parallel-processing",
+        &[
+            "run",
+            "parallel-processing",
+            "--reference",
+            "--predict",
+            "1m",
+            "--replace",
+            "--timeout",
+            "60s",
+        ],
+    );
+    let writes: Vec<&String> = live
+        .requests
+        .iter()
+        .filter(|r| !r.starts_with("GET ") && !r.starts_with("WATCH "))
+        .collect();
+    assert_eq!(
+        writes.len(),
+        3,
+        "apply, delete, apply: {writes:#?}\n{}",
+        live.run.stderr
+    );
+    assert!(
+        writes[0].starts_with("PATCH ")
+            && writes[1].starts_with("DELETE ")
+            && writes[2].starts_with("PATCH "),
+        "{writes:#?}"
+    );
+    assert!(
+        writes[1].contains("/jobs/parallel-processing"),
+        "only the Job in the way: {writes:#?}"
+    );
+    assert!(
+        live.run.stdout.contains("✓ ten-succeeded"),
+        "{}{}",
+        live.run.stdout,
+        live.run.stderr
+    );
+}

@@ -45,6 +45,8 @@ pub struct Scenario {
     pub watch_hangs: bool,
     /// Refuse every WATCH with the recorded 403 (a Role without `watch`).
     pub watch_forbidden: bool,
+    /// The Job in the way was created by kubelab (it carries kubelab's label).
+    pub existing_is_kubelabs: bool,
 }
 
 pub struct ApiServer {
@@ -59,6 +61,8 @@ struct Shared {
     seen: Arc<Mutex<Vec<String>>>,
     job_lists: Mutex<usize>,
     watches: Mutex<usize>,
+    patches: Mutex<usize>,
+    deleted: Mutex<Vec<String>>,
 }
 
 impl ApiServer {
@@ -70,6 +74,8 @@ impl ApiServer {
             seen: seen.clone(),
             job_lists: Mutex::new(0),
             watches: Mutex::new(0),
+            patches: Mutex::new(0),
+            deleted: Mutex::new(Vec::new()),
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let handle = std::thread::spawn(move || {
@@ -241,7 +247,13 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     }
     if method == Method::PATCH {
         let name = path.rsplit('/').next().unwrap_or("").to_owned();
-        if shared.scenario.apply_immutable {
+        let first_patch = {
+            let mut n = shared.patches.lock().unwrap();
+            *n += 1;
+            *n == 1
+        };
+        // Only the first apply meets the old Job; after a delete the name is free.
+        if shared.scenario.apply_immutable && first_patch {
             // The recorded refusal, in the shape of the recorded Status bodies.
             let said = String::from_utf8(file(&shared, "u3-unreliable-workers/patch.txt").unwrap())
                 .unwrap();
@@ -290,8 +302,15 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     if method == Method::DELETE {
         // A Job deletion answers with the object as it was (the recorded one).
         let name = path.rsplit('/').next().unwrap_or("").to_owned();
+        shared.deleted.lock().unwrap().push(name.clone());
         let ns = path.split('/').nth(5).unwrap_or("").to_owned();
-        let runs: Vec<String> = shared.scenario.merged.get(&ns).cloned().unwrap_or_default();
+        let runs: Vec<String> = shared
+            .scenario
+            .merged
+            .get(&ns)
+            .cloned()
+            .or_else(|| shared.scenario.namespaces.get(&ns).map(|r| vec![r.clone()]))
+            .unwrap_or_default();
         let listed = list(&shared, &runs, "jobs.JobList.json");
         let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
             .await
@@ -476,6 +495,9 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             }
         }
         (["jobs", name], Some(_)) => {
+            if shared.deleted.lock().unwrap().iter().any(|d| d == name) {
+                return error(&shared, 404, "status-404-job.json");
+            }
             let listed = list(&shared, &runs, "jobs.JobList.json");
             let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
                 .await
@@ -487,7 +509,14 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 .iter()
                 .find(|j| j["metadata"]["name"] == *name)
             {
-                Some(job) => respond(200, serde_json::to_vec(job).unwrap(), "application/json"),
+                Some(job) => {
+                    let mut job = job.clone();
+                    if shared.scenario.existing_is_kubelabs {
+                        job["metadata"]["labels"]["kubelab.dev/exercise"] =
+                            "parallel-processing".into();
+                    }
+                    respond(200, serde_json::to_vec(&job).unwrap(), "application/json")
+                }
                 None => error(&shared, 404, "status-404-job.json"),
             }
         }
