@@ -333,6 +333,19 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
             "waiting:".yellow(),
             clean(&waiting.join(", "))
         );
+        let any = |names: &[&str]| waiting.iter().any(|w| names.contains(&w.as_str()));
+        if any(&["ErrImagePull", "ImagePullBackOff", "InvalidImageName"]) {
+            let _ = writeln!(
+                out,
+                "      the image cannot be pulled: check its name and tag (`kubectl describe pod` shows the registry's answer)"
+            );
+        }
+        if any(&["CrashLoopBackOff"]) {
+            let _ = writeln!(
+                out,
+                "      a container keeps failing and restarting (restartPolicy OnFailure): read its log with `kubectl logs --previous`"
+            );
+        }
     }
     let failed: Vec<&Json> = f
         .get("runs")
@@ -368,6 +381,26 @@ pub fn fmt_points(p: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::clean;
+
+    #[test]
+    fn waiting_reasons_come_with_advice() {
+        let facts = serde_json::json!({
+            "found": true, "state": "still running", "complete": false, "failed": false,
+            "pods_succeeded": 0, "pods_failed": 0, "pods_unfinished": 2,
+            "max_active": 2, "max_running": 0, "parallelism": 2,
+            "waiting_reasons": ["ErrImagePull", "ImagePullBackOff"], "runs": []
+        });
+        let mut out = String::new();
+        super::render_facts(&mut out, "job", &facts);
+        assert!(
+            out.contains("waiting: ErrImagePull, ImagePullBackOff"),
+            "{out}"
+        );
+        assert!(
+            out.contains("the image cannot be pulled: check its name and tag"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn strips_escape_sequences() {
