@@ -163,6 +163,32 @@ fn empty_list(shared: &Shared, rel: &str) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
+/// The runs recorded for a namespace.
+fn runs_of(shared: &Shared, ns: &str) -> Vec<String> {
+    shared
+        .scenario
+        .merged
+        .get(ns)
+        .cloned()
+        .or_else(|| shared.scenario.namespaces.get(ns).map(|r| vec![r.clone()]))
+        .unwrap_or_default()
+}
+
+/// The recorded Job `name` of the namespace in `path`, as the API server returns it from a write.
+async fn recorded_job(shared: &Shared, path: &str, name: &str) -> Option<serde_json::Value> {
+    let ns = path.split('/').nth(5).unwrap_or("");
+    let listed = list(shared, &runs_of(shared, ns), "jobs.JobList.json");
+    let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    listed["items"]
+        .as_array()?
+        .iter()
+        .find(|j| j["metadata"]["name"] == name)
+        .cloned()
+}
+
 /// The recorded list of each run merged (or an empty list where a run recorded none: nothing
 /// happened). Runs recorded without `api/` (race-loaded) have kubectl's `-o json` lists, which
 /// hold the same objects.
@@ -275,26 +301,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 "application/json",
             );
         }
-        let ns = path.split('/').nth(5).unwrap_or("").to_owned();
-        let runs: Vec<String> = shared
-            .scenario
-            .merged
-            .get(&ns)
-            .cloned()
-            .or_else(|| shared.scenario.namespaces.get(&ns).map(|r| vec![r.clone()]))
-            .unwrap_or_default();
-        let listed = list(&shared, &runs, "jobs.JobList.json");
-        let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let job = listed["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["metadata"]["name"] == name.as_str())
-            .cloned();
-        return match job {
+        return match recorded_job(&shared, &path, &name).await {
             Some(job) => respond(201, serde_json::to_vec(&job).unwrap(), "application/json"),
             None => error(&shared, 404, "status-404-job.json"),
         };
@@ -303,26 +310,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
         // A Job deletion answers with the object as it was (the recorded one).
         let name = path.rsplit('/').next().unwrap_or("").to_owned();
         shared.deleted.lock().unwrap().push(name.clone());
-        let ns = path.split('/').nth(5).unwrap_or("").to_owned();
-        let runs: Vec<String> = shared
-            .scenario
-            .merged
-            .get(&ns)
-            .cloned()
-            .or_else(|| shared.scenario.namespaces.get(&ns).map(|r| vec![r.clone()]))
-            .unwrap_or_default();
-        let listed = list(&shared, &runs, "jobs.JobList.json");
-        let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let found = listed["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["metadata"]["name"] == name.as_str())
-            .cloned();
-        return match found {
+        return match recorded_job(&shared, &path, &name).await {
             Some(job) => respond(200, serde_json::to_vec(&job).unwrap(), "application/json"),
             None => error(&shared, 404, "status-404-job.json"),
         };
@@ -372,13 +360,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             );
         }
     };
-    let runs: Vec<String> = shared
-        .scenario
-        .merged
-        .get(ns)
-        .cloned()
-        .or_else(|| shared.scenario.namespaces.get(ns).map(|r| vec![r.clone()]))
-        .unwrap_or_default();
+    let runs = runs_of(&shared, ns);
     let run = runs.first().cloned();
     match (rest.as_slice(), run) {
         ([], Some(_)) => {
@@ -498,19 +480,8 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             if shared.deleted.lock().unwrap().iter().any(|d| d == name) {
                 return error(&shared, 404, "status-404-job.json");
             }
-            let listed = list(&shared, &runs, "jobs.JobList.json");
-            let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            match listed["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|j| j["metadata"]["name"] == *name)
-            {
-                Some(job) => {
-                    let mut job = job.clone();
+            match recorded_job(&shared, &path, name).await {
+                Some(mut job) => {
                     if shared.scenario.existing_is_kubelabs {
                         job["metadata"]["labels"]["kubelab.dev/exercise"] =
                             "parallel-processing".into();
