@@ -540,8 +540,6 @@ fn run_on_course(
                 }
             } else if let Some(path) = &args.from {
                 let bundle = crate::live::read_bundle(path)?;
-                let mut report =
-                    crate::live::judge(ex, &bundle.snapshot, format!("bundle {}", path.display()));
                 if bundle.exercise != ex.id() {
                     return Err(Error::Usage(format!(
                         "{} is a bundle of exercise `{}`, not `{}`",
@@ -550,6 +548,8 @@ fn run_on_course(
                         ex.id()
                     )));
                 }
+                let mut report =
+                    crate::live::judge(ex, &bundle.snapshot, format!("bundle {}", path.display()));
                 if !crate::live::intact(&bundle) {
                     report.passed = false;
                     report.notes.insert(0, "this bundle was edited after it was collected (its digest does not match): it cannot be trusted as evidence".to_owned());
@@ -702,18 +702,19 @@ fn run_on_course(
                 (None, _) => crate::show::read_references(course, ex)?,
             };
             // Offline first: a manifest with errors is never applied.
-            for source in &sources {
-                let offline = crate::offline::check(ex, source)?;
-                if !offline.passed {
+            let run_id = crate::run::new_run_id();
+            let jobs = match crate::run::prepare(ex, &sources, &run_id)? {
+                Ok(jobs) => jobs,
+                Err(offline) => {
                     print_report(&offline, output);
                     eprintln!(
                         "{} {} was not applied: fix what the offline check found first",
                         "refused:".red().bold(),
-                        source.name
+                        offline.source
                     );
                     return Ok(exit::FAILED);
                 }
-            }
+            };
             let predictions = if predict.is_empty() {
                 if output == Output::Human {
                     crate::run::ask_predictions(ex)
@@ -723,54 +724,31 @@ fn run_on_course(
             } else {
                 crate::run::predictions_from_flags(ex, &predict)?
             };
-            let run_id = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
-            let mut jobs = Vec::new();
-            for source in &sources {
-                jobs.extend(crate::run::labelled_jobs(ex, source, &run_id)?);
-            }
-            let outcome = runtime()?.block_on(async {
-                let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
-                let applied = crate::run::apply(&client, &namespace, &jobs, replace).await?;
-                eprintln!("applied {} in namespace {namespace} (labels {}={}, {}={run_id})", applied.join(", "), crate::clean::EXERCISE_LABEL, ex.id(), crate::run::RUN_LABEL);
-                let started = std::time::Instant::now();
-                let (stop, stopped) = tokio::sync::watch::channel(false);
-                let logs = tokio::spawn(crate::wait::stream_logs(client.clone(), namespace.clone(), applied.clone(), stopped));
-                tokio::select! {
-                    r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => {
-                        // Give the last lines a moment to arrive.
-                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-                        let _ = stop.send(true);
-                        let _ = logs.await;
-                        r?
-                    }
-                    _ = tokio::signal::ctrl_c() => {
-                        eprintln!("\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`", ex.id(), ex.id());
-                        return Ok(None);
-                    }
-                }
-                eprintln!("watched for {}", crate::check::format_duration(jiff::SignedDuration::from_secs_f64(started.elapsed().as_secs_f64())));
-                let calls = crate::cluster::CallCount::default();
-                let snapshot = crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await?;
-                Ok::<_, Error>(Some(snapshot))
-            })?;
+            let outcome = runtime()?.block_on(crate::run::execute(
+                &cluster.target(),
+                ex,
+                &[jobs],
+                limit,
+                replace,
+            ))?;
             let Some(snapshot) = outcome else {
                 return Ok(130);
             };
-            let report =
-                crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+            let (report, facts) =
+                crate::live::assess(ex, &snapshot, format!("namespace {}", snapshot.namespace));
             record(store, &report)?;
-            let first = ex.target_names().first().cloned().unwrap_or_default();
-            let facts = crate::facts::derive(&snapshot, &first);
-            let comparisons = crate::run::compare(ex, &predictions, &facts);
+            let comparisons = ex
+                .target_names()
+                .first()
+                .and_then(|first| facts.get(first))
+                .map(|f| crate::run::compare(ex, &predictions, f))
+                .unwrap_or_default();
             match output {
                 Output::Human => {
                     print!("{}", report::render_check(&report));
-                    for name in ex.target_names() {
-                        let f = crate::facts::derive(&snapshot, &name);
-                        if f.found {
-                            println!();
-                            print!("{}", crate::timeline::render_terminal(&name, &f, 60));
-                        }
+                    for (name, f) in facts.iter().filter(|(_, f)| f.found) {
+                        println!();
+                        print!("{}", crate::timeline::render_terminal(name, f, 60));
                     }
                     if !comparisons.is_empty() {
                         println!("\n{}", "Your predictions".bold().underline());
@@ -833,16 +811,13 @@ fn run_on_course(
             }
             let limit = crate::check::parse_duration(&timeout).map_err(Error::Usage)?;
             let sources = crate::show::read_references(course, ex)?;
-            let run_id = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
-            let mut jobs = Vec::new();
-            for source in &sources {
-                let offline = crate::offline::check(ex, source)?;
-                if !offline.passed {
+            let jobs = match crate::run::prepare(ex, &sources, &crate::run::new_run_id())? {
+                Ok(jobs) => jobs,
+                Err(offline) => {
                     print_report(&offline, output);
                     return Ok(exit::FAILED);
                 }
-                jobs.extend(crate::run::labelled_jobs(ex, source, &run_id)?);
-            }
+            };
             let job_named = |n: &str| {
                 jobs.iter()
                     .find(|j| {
@@ -862,35 +837,25 @@ fn run_on_course(
                     .map(|j| vec![j])
                     .collect()
             };
-            let outcome = runtime()?.block_on(async {
-                let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
-                for heat in &heats {
-                    let applied = crate::run::apply(&client, &namespace, heat, replace).await?;
-                    eprintln!("started {}", applied.join(" and "));
-                    tokio::select! {
-                        r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => r?,
-                        _ = tokio::signal::ctrl_c() => {
-                            eprintln!("\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`", ex.id(), ex.id());
-                            return Ok(None);
-                        }
-                    }
-                }
-                let calls = crate::cluster::CallCount::default();
-                crate::cluster::gather(&client, &namespace, &names, &calls).await.map(Some)
-            })?;
+            let outcome = runtime()?.block_on(crate::run::execute(
+                &cluster.target(),
+                ex,
+                &heats,
+                limit,
+                replace,
+            ))?;
             let Some(snapshot) = outcome else {
                 return Ok(130);
             };
-            let report =
-                crate::live::judge(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+            let (report, facts) =
+                crate::live::assess(ex, &snapshot, format!("namespace {}", snapshot.namespace));
             record(store, &report)?;
-            let serial = crate::facts::derive(&snapshot, &names[0]);
-            let parallel = crate::facts::derive(&snapshot, &names[1]);
-            let race = crate::race::result(&names[0], &serial, &names[1], &parallel);
+            let (serial, parallel) = (&facts[&names[0]], &facts[&names[1]]);
+            let race = crate::race::result(&names[0], serial, &names[1], parallel);
             match output {
                 Output::Human => {
                     print!("{}", report::render_check(&report));
-                    println!("\n{}", crate::race::render(&race, &serial, &parallel));
+                    println!("\n{}", crate::race::render(&race, serial, parallel));
                     println!("Clean up with `kubelab clean {}`", ex.id());
                 }
                 Output::Json => {

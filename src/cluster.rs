@@ -467,9 +467,6 @@ async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
     }
 }
 
-/// How long to wait between tries for `--wait`.
-pub const WAIT_POLL: Duration = Duration::from_secs(2);
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,12 +16,23 @@ use crate::report::{CheckReport, PitfallHit, clean};
 
 /// Judges a snapshot. `source` says where it came from (namespace, or bundle file).
 pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckReport {
+    assess(exercise, snapshot, source).0
+}
+
+/// Judges a snapshot and returns the facts derived per target on the way, for views that
+/// need them too (timeline, predictions, race table) without deriving them again.
+pub fn assess(
+    exercise: &Exercise,
+    snapshot: &Snapshot,
+    source: String,
+) -> (CheckReport, BTreeMap<String, facts::Facts>) {
     let names = exercise.target_names();
     let mut objects = BTreeMap::new();
     let mut live = BTreeMap::new();
     let mut all_facts = serde_json::Map::new();
     let mut notes: Vec<String> = snapshot.notes.iter().map(|n| clean(n)).collect();
     let mut pitfalls = Vec::new();
+    let mut derived = BTreeMap::new();
     for name in &names {
         let f = facts::derive(snapshot, name);
         if let Some(job) = facts::find_job(snapshot, name) {
@@ -121,6 +132,7 @@ pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckR
         }
         let fj = facts::to_json(&f);
         all_facts.insert(name.clone(), fj.clone());
+        derived.insert(name.clone(), f);
         live.insert(
             name.clone(),
             LiveTarget {
@@ -164,7 +176,7 @@ pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckR
     report.facts = Some(Json::Object(all_facts));
     report.pitfalls = pitfalls;
     report.notes = notes;
-    report
+    (report, derived)
 }
 
 /// Bundle format version: what `kubelab collect` writes and `check --from` reads.

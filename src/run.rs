@@ -250,3 +250,88 @@ pub async fn apply(
     }
     Ok(applied)
 }
+
+/// Checks every manifest offline and labels its Jobs for this run. `Ok(Err(report))` is the
+/// first failing offline check: nothing is applied then.
+pub fn prepare(
+    ex: &Exercise,
+    sources: &[Source],
+    run_id: &str,
+) -> Result<Result<Vec<Json>, crate::report::CheckReport>, Error> {
+    let mut jobs = Vec::new();
+    for source in sources {
+        let offline = crate::offline::check(ex, source)?;
+        if !offline.passed {
+            return Ok(Err(offline));
+        }
+        jobs.extend(labelled_jobs(ex, source, run_id)?);
+    }
+    Ok(Ok(jobs))
+}
+
+/// Applies each heat of Jobs in turn, watching it to the end while streaming its pods' logs,
+/// then gathers the exercise's snapshot. `None` when the learner pressed Ctrl-C: the cluster
+/// is left as it is.
+pub async fn execute(
+    target: &crate::cluster::Target,
+    ex: &Exercise,
+    heats: &[Vec<Json>],
+    limit: jiff::SignedDuration,
+    replace: bool,
+) -> Result<Option<crate::cluster::Snapshot>, Error> {
+    let (client, namespace) = crate::cluster::connect(target).await?;
+    for heat in heats {
+        let applied = apply(&client, &namespace, heat, replace).await?;
+        let run_id = heat
+            .first()
+            .and_then(|j| j.pointer("/metadata/labels"))
+            .and_then(|l| l.get(RUN_LABEL))
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        eprintln!(
+            "applied {} in namespace {namespace} (labels {EXERCISE_LABEL}={}, {RUN_LABEL}={run_id})",
+            applied.join(", "),
+            ex.id()
+        );
+        let started = std::time::Instant::now();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let logs = tokio::spawn(crate::wait::stream_logs(
+            client.clone(),
+            namespace.clone(),
+            applied.clone(),
+            stopped,
+        ));
+        tokio::select! {
+            r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => {
+                // Give the last lines a moment to arrive.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let _ = stop.send(true);
+                let _ = logs.await;
+                r?
+            }
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!(
+                    "\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`",
+                    ex.id(),
+                    ex.id()
+                );
+                return Ok(None);
+            }
+        }
+        eprintln!(
+            "watched for {}",
+            format_duration(jiff::SignedDuration::from_secs_f64(
+                started.elapsed().as_secs_f64()
+            ))
+        );
+    }
+    let calls = crate::cluster::CallCount::default();
+    crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls)
+        .await
+        .map(Some)
+}
+
+/// A fresh id for one run's labels.
+pub fn new_run_id() -> String {
+    jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string()
+}

@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::course::model::{self, Assertion, CheckFile, CountKind, Expect, Phase, PodQuantifier};
+use crate::course::model::{Assertion, CheckFile, CountKind, Expect, Phase, PodQuantifier};
 use expr::{Expr, Vars, display, format_number, to_cel};
 use path::FieldPath;
 
@@ -1207,8 +1207,6 @@ pub fn phase_word(p: Phase) -> &'static str {
         Phase::Both => "offline+live",
     }
 }
-
-pub use model::Phase as AssertionPhase;
 
 #[cfg(test)]
 mod tests {
