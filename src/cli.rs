@@ -86,6 +86,10 @@ pub enum Command {
         /// Where to write the bundle.
         #[arg(long = "out", short = 'o', value_name = "FILE")]
         out: PathBuf,
+        /// Your learner id, as your instructor's roster has it: sealed into the bundle so
+        /// that `kubelab grade --bundles` knows whose work it is.
+        #[arg(long, env = "KUBELAB_LEARNER", value_name = "ID")]
+        learner: Option<String>,
         #[command(flatten)]
         cluster: ClusterArgs,
     },
@@ -187,6 +191,15 @@ pub enum Command {
         #[arg(long, value_name = "LIST")]
         self_rating: Option<String>,
     },
+    /// Grade a whole class (instructors): from a shared cluster (a roster CSV or labelled
+    /// namespaces) or from a folder of handed-in bundles; writes the gradebook (CSV, JSON),
+    /// JUnit and feedback for each learner into --out.
+    Grade(crate::cmd::grade::GradeArgs),
+    /// Print a shell completion script: `kubelab completions bash > ~/.local/share/bash-completion/completions/kubelab`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Validate the course itself: every file, check, expression and reference manifest.
     Lint {
         /// Course folder (default: the current course).
@@ -243,7 +256,7 @@ fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
 }
 
 impl ClusterArgs {
-    fn target(&self) -> crate::cluster::Target {
+    pub fn target(&self) -> crate::cluster::Target {
         crate::cluster::Target {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
@@ -335,7 +348,11 @@ pub fn print_error(e: &Error, output: Output) {
     }
 }
 
-fn emit(output: Output, human: impl FnOnce() -> String, json: impl FnOnce() -> serde_json::Value) {
+pub fn emit(
+    output: Output,
+    human: impl FnOnce() -> String,
+    json: impl FnOnce() -> serde_json::Value,
+) {
     match output {
         Output::Human => print!("{}", human()),
         Output::Json => println!("{}", serde_json::to_string_pretty(&json()).expect("json")),
@@ -410,6 +427,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             }
             Ok(exit::PASSED)
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "kubelab", &mut std::io::stdout());
+            Ok(exit::PASSED)
+        }
+        Command::Grade(args) if args.merge.is_some() => crate::cmd::grade::merge(args, g.output),
         command => {
             let root = course::discover(g.course.as_deref())?;
             let course = match &command {
@@ -465,6 +489,7 @@ fn run_on_course(
     output: Output,
 ) -> Result<i32, Error> {
     match command {
+        Command::Grade(args) => crate::cmd::grade::grade(args, course, output),
         Command::List => {
             let state = store.load();
             emit(
@@ -593,6 +618,7 @@ fn run_on_course(
         Command::Collect {
             exercise,
             out,
+            learner,
             cluster,
         } => {
             let ex = course.exercise(&exercise)?;
@@ -602,7 +628,7 @@ fn run_on_course(
                 let calls = crate::cluster::CallCount::default();
                 crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await
             })?;
-            let bundle = crate::live::bundle(ex.id(), snapshot);
+            let bundle = crate::live::bundle(ex, learner, snapshot);
             write_atomically(
                 &out,
                 &serde_json::to_vec_pretty(&bundle).expect("bundle serialises"),
@@ -915,11 +941,13 @@ fn run_on_course(
                 output,
             )
         }
-        Command::Lint { .. } | Command::Schemas { .. } => unreachable!("handled before loading"),
+        Command::Lint { .. } | Command::Schemas { .. } | Command::Completions { .. } => {
+            unreachable!("handled before loading")
+        }
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

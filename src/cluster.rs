@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures::{AsyncReadExt, StreamExt};
+use futures::AsyncReadExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
 use kube::api::{Api, ListParams, LogParams};
@@ -81,7 +81,7 @@ pub struct Snapshot {
 pub struct CallCount(AtomicUsize);
 
 impl CallCount {
-    fn add(&self) {
+    pub fn add(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
     pub fn get(&self) -> usize {
@@ -247,6 +247,32 @@ fn missing_permission(message: &str) -> Option<String> {
     Some(format!("{verb} {resource}"))
 }
 
+/// Bounds how many logs are read at once, across every namespace being gathered: one learner
+/// or a whole class share one limit.
+#[derive(Debug, Clone)]
+pub struct LogLimiter(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl LogLimiter {
+    pub fn new(concurrent: usize) -> LogLimiter {
+        LogLimiter(std::sync::Arc::new(tokio::sync::Semaphore::new(
+            concurrent.max(1),
+        )))
+    }
+}
+
+impl Default for LogLimiter {
+    fn default() -> Self {
+        LogLimiter::new(LOG_CONCURRENCY)
+    }
+}
+
+/// The namespace's Jobs, Pods and Events as listed; Events may be unreadable (403).
+pub struct Listed {
+    pub jobs: Vec<Job>,
+    pub pods: Vec<Pod>,
+    pub events: Result<Vec<Event>, String>,
+}
+
 /// Gathers everything the exercise's targets need. Read-only: only GET/LIST requests.
 pub async fn gather(
     client: &Client,
@@ -254,28 +280,88 @@ pub async fn gather(
     targets: &[String],
     calls: &CallCount,
 ) -> Result<Snapshot, Error> {
-    let jobs_api: Api<Job> = Api::namespaced(client.clone(), namespace);
-    let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let events_api: Api<Event> = Api::namespaced(client.clone(), namespace);
-    let lp = ListParams::default();
+    let listed = list_namespace(client, namespace, calls).await?;
+    let empty = listed.jobs.is_empty() && listed.pods.is_empty();
+    let mut snapshot = assemble(
+        client,
+        namespace,
+        targets,
+        listed,
+        &LogLimiter::default(),
+        calls,
+    )
+    .await?;
+    if empty {
+        // Listing a namespace that does not exist answers an empty list; ask, to tell the two apart.
+        calls.add();
+        let ns: Api<Namespace> = Api::all(client.clone());
+        if let Ok(None) = ns.get_opt(namespace).await {
+            return Err(Error::Cluster {
+                message: format!("namespace {namespace} does not exist"),
+                help: Some("pass the namespace you applied the Job in with -n NAMESPACE (kubectl get namespaces lists them)".into()),
+            });
+        }
+    }
+    snapshot.cluster = identity(client, calls).await;
+    Ok(snapshot)
+}
 
+/// One LIST per kind in one namespace.
+pub async fn list_namespace(
+    client: &Client,
+    namespace: &str,
+    calls: &CallCount,
+) -> Result<Listed, Error> {
+    let lp = ListParams::default();
     calls.add();
-    let jobs = jobs_api
+    let jobs = Api::<Job>::namespaced(client.clone(), namespace)
         .list(&lp)
         .await
         .map_err(|e| explain(e, &format!("listing Jobs in {namespace}"), namespace))?
         .items;
     calls.add();
-    let pods = pods_api
+    let pods = Api::<Pod>::namespaced(client.clone(), namespace)
         .list(&lp)
         .await
         .map_err(|e| explain(e, &format!("listing Pods in {namespace}"), namespace))?
         .items;
+    calls.add();
+    let events = match Api::<Event>::namespaced(client.clone(), namespace)
+        .list(&lp)
+        .await
+    {
+        Ok(list) => Ok(list.items),
+        Err(kube::Error::Api(s)) if s.code == 403 => Err(s.message),
+        Err(e) => {
+            return Err(explain(
+                e,
+                &format!("listing Events in {namespace}"),
+                namespace,
+            ));
+        }
+    };
+    Ok(Listed { jobs, pods, events })
+}
 
+/// Turns one namespace's lists into the exercise's snapshot: keeps the Events about the
+/// targets and reads the logs of their pods (under the shared limit). The cluster identity
+/// and the gathering time are filled in here too (identity left for the caller).
+pub async fn assemble(
+    client: &Client,
+    namespace: &str,
+    targets: &[String],
+    listed: Listed,
+    limiter: &LogLimiter,
+    calls: &CallCount,
+) -> Result<Snapshot, Error> {
+    let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let Listed {
+        mut jobs,
+        mut pods,
+        events,
+    } = listed;
     let mut notes = Vec::new();
     // managedFields say which client set which field: not evidence, and a third of each object.
-    let mut jobs = jobs;
-    let mut pods = pods;
     jobs.iter_mut()
         .for_each(|j| j.metadata.managed_fields = None);
     pods.iter_mut()
@@ -298,15 +384,13 @@ pub async fn gather(
         .filter(|p| crate::facts::owned_by(p, &uids))
         .collect();
 
-    calls.add();
-    let events = match events_api.list(&lp).await {
-        Ok(list) => {
+    let events = match events {
+        Ok(all) => {
             let pod_names: Vec<&str> = owned
                 .iter()
                 .filter_map(|p| p.metadata.name.as_deref())
                 .collect();
-            list.items
-                .into_iter()
+            all.into_iter()
                 .filter(|e| {
                     let io = &e.involved_object;
                     let name = io.name.as_deref().unwrap_or("");
@@ -321,19 +405,11 @@ pub async fn gather(
                 })
                 .collect()
         }
-        Err(kube::Error::Api(s)) if s.code == 403 => {
+        Err(message) => {
             notes.push(format!(
-                "Events were not readable ({}); scheduling problems cannot be explained",
-                s.message
+                "Events were not readable ({message}); scheduling problems cannot be explained"
             ));
             Vec::new()
-        }
-        Err(e) => {
-            return Err(explain(
-                e,
-                &format!("listing Events in {namespace}"),
-                namespace,
-            ));
         }
     };
 
@@ -364,29 +440,25 @@ pub async fn gather(
         }
     }
     let results: Vec<(String, String, Result<LogText, kube::Error>)> =
-        futures::stream::iter(requests.into_iter().map(|(pod, container)| {
+        futures::future::join_all(requests.into_iter().map(|(pod, container)| {
             let api = pods_api.clone();
             calls.add();
             async move {
+                let _permit = limiter
+                    .0
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed");
                 let r = read_log(&api, &pod, &container).await;
                 (pod, container, r)
             }
         }))
-        .buffer_unordered(LOG_CONCURRENCY)
-        .collect()
         .await;
     let mut logs: BTreeMap<String, BTreeMap<String, LogText>> = BTreeMap::new();
     for (pod, container, r) in results {
         match r {
             Ok(log) => {
                 logs.entry(pod).or_default().insert(container, log);
-            }
-            Err(kube::Error::Api(s)) if s.code == 403 => {
-                return Err(explain(
-                    kube::Error::Api(s),
-                    &format!("reading the log of pod {pod}"),
-                    namespace,
-                ));
             }
             Err(kube::Error::Api(s)) if s.code == 404 || s.code == 400 => {
                 notes.push(format!("the log of pod {pod} is gone: {}", s.message));
@@ -400,23 +472,10 @@ pub async fn gather(
             }
         }
     }
-
-    if jobs.is_empty() && pods.is_empty() {
-        // Listing a namespace that does not exist answers an empty list; ask, to tell the two apart.
-        calls.add();
-        let ns: Api<Namespace> = Api::all(client.clone());
-        if let Ok(None) = ns.get_opt(namespace).await {
-            return Err(Error::Cluster {
-                message: format!("namespace {namespace} does not exist"),
-                help: Some("pass the namespace you applied the Job in with -n NAMESPACE (kubectl get namespaces lists them)".into()),
-            });
-        }
-    }
-    let cluster = identity(client, calls).await;
     Ok(Snapshot {
         namespace: namespace.to_owned(),
         gathered_at: jiff::Timestamp::now().to_string(),
-        cluster,
+        cluster: ClusterIdentity::default(),
         targets: targets.to_vec(),
         jobs,
         pods,
@@ -450,7 +509,7 @@ async fn read_log(api: &Api<Pod>, pod: &str, container: &str) -> Result<LogText,
 }
 
 /// The server version and the kube-system uid; either may be unreadable (then unknown).
-async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
+pub async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
     calls.add();
     let server_version = client.apiserver_version().await.ok().map(|v| v.git_version);
     calls.add();

@@ -189,25 +189,71 @@ pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
 pub struct Bundle {
     pub kubelab_bundle: u32,
     pub exercise: String,
-    /// `sha256:` of the snapshot's JSON: detects edits (it is a checksum, not a signature).
+    /// Who collected it (`kubelab collect --learner`): how a grader tells hand-ins apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learner: Option<String>,
+    /// The exercise definition it was collected for ([`exercise_version`]): a bundle made for
+    /// an older or changed exercise is not graded as if it were this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_version: Option<String>,
+    /// `sha256:` of the snapshot's JSON (with the learner and course version when present):
+    /// detects edits (it is a checksum, not a signature).
     pub digest: String,
     pub snapshot: Snapshot,
 }
 
-pub fn digest(snapshot: &Snapshot) -> String {
-    let bytes = serde_json::to_vec(snapshot).expect("snapshot serialises");
-    let hash = Sha256::digest(&bytes);
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-pub fn bundle(exercise: &str, snapshot: Snapshot) -> Bundle {
-    Bundle {
-        kubelab_bundle: BUNDLE_VERSION,
-        exercise: exercise.to_owned(),
-        digest: digest(&snapshot),
-        snapshot,
+/// The digest of a snapshot alone: what bundles without a learner id carry.
+pub fn digest(snapshot: &Snapshot) -> String {
+    let bytes = serde_json::to_vec(snapshot).expect("snapshot serialises");
+    format!("sha256:{}", sha256_hex(&bytes))
+}
+
+/// The digest a bundle should carry: over the snapshot, and over who and what it claims to be
+/// when it says so, so that renaming a hand-in inside the file is detected too.
+pub fn bundle_digest(b: &Bundle) -> String {
+    if b.learner.is_none() && b.course_version.is_none() {
+        return digest(&b.snapshot);
     }
+    let sealed = serde_json::json!({
+        "exercise": b.exercise,
+        "learner": b.learner,
+        "course_version": b.course_version,
+        "snapshot": b.snapshot,
+    });
+    let bytes = serde_json::to_vec(&sealed).expect("bundle serialises");
+    format!("sha256:{}", sha256_hex(&bytes))
+}
+
+/// A short fingerprint of what an exercise judges (its targets and assertions), so a bundle
+/// records which version of the exercise it was made for.
+pub fn exercise_version(exercise: &Exercise) -> String {
+    let what = serde_json::json!({
+        "id": exercise.id(),
+        "targets": exercise.file.targets,
+        "assertions": exercise.file.assertions,
+    });
+    let hex = sha256_hex(&serde_json::to_vec(&what).expect("exercise serialises"));
+    hex[..16].to_owned()
+}
+
+pub fn bundle(exercise: &Exercise, learner: Option<String>, snapshot: Snapshot) -> Bundle {
+    let mut b = Bundle {
+        kubelab_bundle: BUNDLE_VERSION,
+        exercise: exercise.id().to_owned(),
+        learner,
+        course_version: Some(exercise_version(exercise)),
+        digest: String::new(),
+        snapshot,
+    };
+    b.digest = bundle_digest(&b);
+    b
 }
 
 /// Reads a bundle: bounded size, known version, intact digest.
@@ -270,5 +316,5 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
 
 /// True when the bundle's snapshot is what was collected.
 pub fn intact(bundle: &Bundle) -> bool {
-    digest(&bundle.snapshot) == bundle.digest
+    bundle_digest(bundle) == bundle.digest
 }

@@ -47,6 +47,11 @@ pub struct Scenario {
     pub watch_forbidden: bool,
     /// The Job in the way was created by kubelab (it carries kubelab's label).
     pub existing_is_kubelabs: bool,
+    /// Labels of the namespaces (for `kubelab grade --namespace-selector`).
+    pub namespace_labels: HashMap<String, Vec<(String, String)>>,
+    /// Refuse cluster-wide LISTs with the recorded `at the cluster scope` 403, as for a user
+    /// with namespaced Roles only.
+    pub forbid_cluster_wide: bool,
 }
 
 pub struct ApiServer {
@@ -348,6 +353,9 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             None => error(&shared, 404, "status-404-job.json"),
         };
     }
+    if let Some(answer) = cluster_wide(&shared, &path, &query).await {
+        return answer;
+    }
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (ns, rest): (&str, Vec<&str>) = match parts.as_slice() {
         ["apis", "batch", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
@@ -560,6 +568,18 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 None => error(&shared, 404, "status-404-log.json"),
             }
         }
+        ([], None) => match file(&shared, "errors/status-404-namespace.json") {
+            // The recorded answer for a namespace that does not exist, for this name.
+            Some(body) => {
+                let text = String::from_utf8(body).unwrap().replace("u-dave", ns);
+                respond(404, text.into_bytes(), "application/json")
+            }
+            None => respond(
+                404,
+                b"{\"kind\":\"Status\",\"code\":404}".to_vec(),
+                "application/json",
+            ),
+        },
         (["jobs"], None) => respond(
             200,
             empty_list(&shared, "jobs.JobList.json"),
@@ -581,4 +601,98 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             "application/json",
         ),
     }
+}
+
+/// Every namespace the scenario serves, in name order.
+fn all_namespaces(shared: &Shared) -> Vec<String> {
+    let mut names: Vec<String> = shared
+        .scenario
+        .namespaces
+        .keys()
+        .chain(shared.scenario.merged.keys())
+        .cloned()
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Cluster-wide LISTs (all namespaces): every namespace's recorded list merged, each item
+/// moved into the namespace it is served from; the namespace list is the recorded one's shape
+/// with one item per served namespace.
+async fn cluster_wide(
+    shared: &Shared,
+    path: &str,
+    query: &HashMap<String, String>,
+) -> Option<Response> {
+    let rel = match path {
+        "/apis/batch/v1/jobs" => "jobs.JobList.json",
+        "/api/v1/pods" => "pods.PodList.json",
+        "/api/v1/events" => "events.EventList.json",
+        "/api/v1/namespaces" => "namespaces",
+        _ => return None,
+    };
+    if shared.scenario.forbid_cluster_wide {
+        return Some(error(shared, 403, "status-403-cluster-scope.json"));
+    }
+    if rel == "namespaces" {
+        return Some(namespace_list(
+            shared,
+            query.get("labelSelector").map(|s| percent_decode(s)),
+        ));
+    }
+    let mut merged: serde_json::Value = serde_json::from_slice(&empty_list(shared, rel)).unwrap();
+    for ns in all_namespaces(shared) {
+        let listed = list(shared, &runs_of(shared, &ns), rel);
+        let bytes = axum::body::to_bytes(listed.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        for mut item in v["items"].as_array().cloned().unwrap_or_default() {
+            item["metadata"]["namespace"] = ns.clone().into();
+            if item.get("involvedObject").is_some() {
+                item["involvedObject"]["namespace"] = ns.clone().into();
+            }
+            merged["items"].as_array_mut().unwrap().push(item);
+        }
+    }
+    Some(respond(
+        200,
+        serde_json::to_vec(&merged).unwrap(),
+        "application/json",
+    ))
+}
+
+fn namespace_list(shared: &Shared, selector: Option<String>) -> Response {
+    let mut list: serde_json::Value =
+        serde_json::from_slice(&file(shared, "cluster/namespaces.NamespaceList.json").unwrap())
+            .unwrap();
+    let template = list["items"][0].clone();
+    let mut items = Vec::new();
+    for ns in all_namespaces(shared) {
+        let labels: serde_json::Map<String, serde_json::Value> = shared
+            .scenario
+            .namespace_labels
+            .get(&ns)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .chain([("kubernetes.io/metadata.name".to_owned(), ns.clone().into())])
+            .collect();
+        let keep = selector.as_deref().is_none_or(|sel| {
+            sel.split(',').all(|part| match part.split_once('=') {
+                Some((k, v)) => labels.get(k).is_some_and(|l| l == v),
+                None => labels.contains_key(part),
+            })
+        });
+        if keep {
+            let mut item = template.clone();
+            item["metadata"]["name"] = ns.clone().into();
+            item["metadata"]["labels"] = labels.into();
+            item["metadata"]["uid"] = format!("00000000-0000-0000-0000-{:012}", items.len()).into();
+            items.push(item);
+        }
+    }
+    list["items"] = items.into();
+    respond(200, serde_json::to_vec(&list).unwrap(), "application/json")
 }

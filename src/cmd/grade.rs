@@ -1,0 +1,198 @@
+//! `kubelab grade` and `kubelab grade merge`: arguments, progress, printing and files.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use colored::Colorize;
+
+use crate::cli::{ClusterArgs, Output, emit, runtime};
+use crate::course::Course;
+use crate::error::{Error, exit};
+use crate::grade::gradebook::{self, Gradebook};
+use crate::grade::{Request, Shard, Source, outputs, summary};
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct GradeArgs {
+    #[command(subcommand)]
+    pub merge: Option<GradeCommand>,
+    /// Exercises to grade (default: every exercise of --unit, or of the course; quizzes are
+    /// answered in files and are not graded here).
+    pub exercises: Vec<String>,
+    /// Grade every exercise of this unit.
+    #[arg(long, value_name = "UNIT", conflicts_with = "exercises")]
+    pub unit: Option<String>,
+    /// The class list: CSV with header `learner,namespace` and optional `context` (a
+    /// kubeconfig context per learner) and `cluster` (the kube-system uid their work must
+    /// come from) columns.
+    #[arg(long, value_name = "CSV", required_unless_present_any = ["namespace_selector", "bundles"])]
+    pub roster: Option<PathBuf>,
+    /// Find the class by a label on namespaces (`kubelab.dev/learner`); the label's value is
+    /// the learner id.
+    #[arg(long, value_name = "LABEL", conflicts_with_all = ["roster", "bundles"])]
+    pub namespace_selector: Option<String>,
+    /// Grade a folder of bundles handed in (`kubelab collect --learner ID`) instead of a
+    /// cluster; with --roster, learners without a bundle are graded missing.
+    #[arg(long, value_name = "DIR")]
+    pub bundles: Option<PathBuf>,
+    /// Work finished (Job completion, bundle collection) after this is flagged late; points
+    /// are kept. RFC 3339, `YYYY-MM-DDTHH:MM` (UTC) or `YYYY-MM-DD` (its end, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub deadline: Option<String>,
+    /// Grade only slice I of N (0-based, as an Indexed Job's JOB_COMPLETION_INDEX); merge
+    /// the parts with `kubelab grade merge`.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Fail (flag `mismatch`) work that is not from the cluster with this kube-system uid.
+    #[arg(long, value_name = "UID")]
+    pub expect_cluster: Option<String>,
+    /// Where the gradebook, JUnit file and feedback are written.
+    #[arg(long, value_name = "DIR", default_value = "grades")]
+    pub out: PathBuf,
+    /// Also say how many API calls gathering took.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GradeCommand {
+    /// Merge the gradebooks of shards (their `gradebook.json`, or the folders holding it)
+    /// into the outputs of the whole class.
+    Merge {
+        #[arg(required = true, value_name = "PART")]
+        parts: Vec<PathBuf>,
+        #[arg(long, value_name = "DIR", default_value = "grades")]
+        out: PathBuf,
+    },
+}
+
+fn request(args: &GradeArgs) -> Result<Request, Error> {
+    if args.cluster.namespace.is_some() {
+        return Err(Error::Usage(
+            "grade reads each learner's namespace from the roster or the namespace label: drop -n"
+                .into(),
+        ));
+    }
+    let source = match (&args.bundles, &args.namespace_selector, &args.roster) {
+        (Some(dir), _, roster) => Source::Bundles {
+            dir: dir.clone(),
+            roster: roster.clone(),
+        },
+        (None, Some(label), _) => Source::Selector(label.clone()),
+        (None, None, Some(roster)) => Source::Roster(roster.clone()),
+        (None, None, None) => {
+            return Err(Error::Usage(
+                "say where the class is: --roster CSV, --namespace-selector LABEL or --bundles DIR"
+                    .into(),
+            ));
+        }
+    };
+    Ok(Request {
+        exercises: args.exercises.clone(),
+        unit: args.unit.clone(),
+        source,
+        deadline: args.deadline.clone(),
+        shard: args.shard,
+        expect_cluster: args.expect_cluster.clone(),
+        target: args.cluster.target(),
+    })
+}
+
+fn progress_bar(output: Output) -> indicatif::ProgressBar {
+    if output == Output::Human && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "gathering {bar:30} {pos}/{len} learners {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+/// `kubelab grade`: gather, judge, write, summarise. Exit 0 when the class was graded,
+/// whatever the learners scored.
+pub fn grade(args: GradeArgs, course: &Course, output: Output) -> Result<i32, Error> {
+    let req = request(&args)?;
+    let bar = progress_bar(output);
+    let outcome = runtime()?.block_on(crate::grade::grade(course, &req, &bar))?;
+    bar.finish_and_clear();
+    let written = outputs::write_all(&outcome.book, &args.out)?;
+    for note in &outcome.notes {
+        eprintln!("{} {}", "note:".cyan(), crate::report::clean(note));
+    }
+    if args.verbose && !matches!(req.source, Source::Bundles { .. }) {
+        eprintln!("{} API calls", outcome.api_calls);
+    }
+    print_result(&outcome.book, &args.out, written.len(), output);
+    Ok(exit::PASSED)
+}
+
+fn print_result(book: &Gradebook, out: &std::path::Path, files: usize, output: Output) {
+    emit(
+        output,
+        || {
+            let shard = book
+                .shard
+                .as_ref()
+                .map(|s| format!(" (shard {s})"))
+                .unwrap_or_default();
+            format!(
+                "{}wrote {files} files to {}{shard}: gradebook.csv, gradebook.json, junit.xml, feedback/\n",
+                summary::render(book),
+                out.display()
+            )
+        },
+        || serde_json::to_value(book).expect("gradebook serialises"),
+    );
+}
+
+fn read_part(path: &std::path::Path) -> Result<(String, Gradebook), Error> {
+    let file = if path.is_dir() {
+        path.join("gradebook.json")
+    } else {
+        path.to_path_buf()
+    };
+    let shown = file.display().to_string();
+    let bytes = std::fs::read(&file).map_err(|e| Error::io(&shown, e))?;
+    let book: Gradebook = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::input(
+            crate::error::Diagnostic::file(&shown, format!("not a kubelab gradebook: {e}"))
+                .at(e.line(), e.column())
+                .with_help("give the gradebook.json a `kubelab grade --shard` run wrote"),
+        )
+    })?;
+    if book.kubelab_gradebook != gradebook::GRADEBOOK_VERSION {
+        return Err(Error::input(
+            crate::error::Diagnostic::file(
+                &shown,
+                format!(
+                    "gradebook format {} is not supported",
+                    book.kubelab_gradebook
+                ),
+            )
+            .field("kubelab_gradebook"),
+        ));
+    }
+    Ok((shown, book))
+}
+
+/// `kubelab grade merge`: the shards' gradebooks into the class's outputs.
+pub fn merge(args: GradeArgs, output: Output) -> Result<i32, Error> {
+    let Some(GradeCommand::Merge { parts, out }) = args.merge else {
+        return Err(Error::Usage("nothing to merge".into()));
+    };
+    let parts = parts
+        .iter()
+        .map(|p| read_part(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let book = gradebook::merge(parts).map_err(Error::Usage)?;
+    let written = outputs::write_all(&book, &out)?;
+    print_result(&book, &out, written.len(), output);
+    Ok(exit::PASSED)
+}

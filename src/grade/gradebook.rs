@@ -1,0 +1,257 @@
+//! The gradebook: every learner's points per exercise, down to each assertion, with the
+//! flags an instructor must see (missing, late, tampered, mismatch). Built from the same
+//! [`CheckReport`]s `kubelab check` prints; written by `outputs`, summed up by `summary`;
+//! partial gradebooks (shards) merge into the one the whole class would have given.
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::Status;
+use crate::course::Exercise;
+use crate::report::CheckReport;
+
+/// Version of `gradebook.json`; bumped only on incompatible change.
+pub const GRADEBOOK_VERSION: u32 = 1;
+
+/// Something an instructor must look at before trusting a grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flag {
+    /// No work found: no namespace, no Job, no bundle.
+    Missing,
+    /// Finished (or collected) after the deadline; the points are kept.
+    Late,
+    /// The bundle was edited after it was collected, or cannot be read.
+    Tampered,
+    /// The bundle is for another exercise version or another cluster than expected.
+    Mismatch,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Missing => "missing",
+            Flag::Late => "late",
+            Flag::Tampered => "tampered",
+            Flag::Mismatch => "mismatch",
+        }
+    }
+}
+
+/// One exercise column of the gradebook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub id: String,
+    pub title: String,
+    pub points: u32,
+}
+
+/// One assertion's result, as `check` judged it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssertionGrade {
+    pub id: String,
+    /// `pass`, `fail` or `skipped`.
+    pub status: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    pub weight: u32,
+}
+
+/// One learner's result on one exercise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseGrade {
+    pub exercise: String,
+    pub points: f64,
+    pub maximum: u32,
+    pub passed: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// Why a flag was raised, and anything else the instructor should read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Where the work was read: `namespace u-alice`, `bundle alice/race.json`.
+    pub source: String,
+    /// When the work finished (Job completion) or was collected (bundle), RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<AssertionGrade>,
+}
+
+impl ExerciseGrade {
+    /// The grade `check` would give.
+    pub fn judged(report: &CheckReport, finished_at: Option<String>) -> ExerciseGrade {
+        let assertions = report
+            .assertions
+            .iter()
+            .map(|v| AssertionGrade {
+                id: v.id.clone(),
+                status: match v.status {
+                    Status::Pass => "pass",
+                    Status::Fail => "fail",
+                    Status::Skipped => "skipped",
+                }
+                .to_owned(),
+                message: v.message.clone(),
+                hint: v.hint.clone(),
+                details: v.details.clone(),
+                weight: v.weight,
+            })
+            .collect();
+        ExerciseGrade {
+            exercise: report.exercise.clone(),
+            points: report.score.earned,
+            maximum: report.score.exercise_points,
+            passed: report.passed,
+            flags: Vec::new(),
+            reasons: report.notes.clone(),
+            source: report.source.clone(),
+            finished_at,
+            assertions,
+        }
+    }
+
+    /// No points, for a reason that is not about the work itself.
+    pub fn zero(exercise: &Exercise, flag: Flag, reason: String, source: String) -> ExerciseGrade {
+        ExerciseGrade {
+            exercise: exercise.id().to_owned(),
+            points: 0.0,
+            maximum: exercise.file.points,
+            passed: false,
+            flags: vec![flag],
+            reasons: vec![reason],
+            source,
+            finished_at: None,
+            assertions: Vec::new(),
+        }
+    }
+
+    pub fn flag(&mut self, flag: Flag, reason: String) {
+        if !self.flags.contains(&flag) {
+            self.flags.push(flag);
+            self.flags.sort();
+        }
+        self.reasons.insert(0, reason);
+    }
+
+    /// The first failed assertion's hint: what to try next.
+    pub fn next_hint(&self) -> Option<&str> {
+        self.assertions
+            .iter()
+            .find(|a| a.status == "fail")
+            .and_then(|a| a.hint.as_deref())
+    }
+}
+
+/// One learner's row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnerGrade {
+    pub learner: String,
+    pub total: f64,
+    pub maximum: u32,
+    pub percent: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    pub exercises: Vec<ExerciseGrade>,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+impl LearnerGrade {
+    pub fn new(learner: String, exercises: Vec<ExerciseGrade>) -> LearnerGrade {
+        let total = round1(exercises.iter().map(|e| e.points).sum());
+        let maximum: u32 = exercises.iter().map(|e| e.maximum).sum();
+        let mut flags: Vec<Flag> = exercises.iter().flat_map(|e| e.flags.clone()).collect();
+        flags.sort();
+        flags.dedup();
+        LearnerGrade {
+            learner,
+            total,
+            maximum,
+            percent: if maximum == 0 {
+                0.0
+            } else {
+                round1(100.0 * total / f64::from(maximum))
+            },
+            flags,
+            exercises,
+        }
+    }
+
+    pub fn exercise(&self, id: &str) -> Option<&ExerciseGrade> {
+        self.exercises.iter().find(|e| e.exercise == id)
+    }
+}
+
+/// The whole class (or one shard of it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gradebook {
+    pub kubelab_gradebook: u32,
+    pub columns: Vec<Column>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// `I/N` for one shard; absent for a whole class or a merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// Learners in id order.
+    pub learners: Vec<LearnerGrade>,
+}
+
+impl Gradebook {
+    pub fn new(
+        columns: Vec<Column>,
+        deadline: Option<String>,
+        shard: Option<String>,
+        mut learners: Vec<LearnerGrade>,
+    ) -> Gradebook {
+        learners.sort_by(|a, b| a.learner.cmp(&b.learner));
+        Gradebook {
+            kubelab_gradebook: GRADEBOOK_VERSION,
+            columns,
+            deadline,
+            shard,
+            learners,
+        }
+    }
+
+    pub fn maximum(&self) -> u32 {
+        self.columns.iter().map(|c| c.points).sum()
+    }
+}
+
+/// Merges shards into the gradebook of the whole class: same exercises and deadline, each
+/// learner in exactly one part. Errors say which parts disagree.
+pub fn merge(parts: Vec<(String, Gradebook)>) -> Result<Gradebook, String> {
+    let Some((first_name, first)) = parts.first() else {
+        return Err("nothing to merge: give the parts' gradebook.json files or folders".into());
+    };
+    let (columns, deadline) = (first.columns.clone(), first.deadline.clone());
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut learners = Vec::new();
+    for (name, part) in &parts {
+        if part.columns != columns {
+            return Err(format!(
+                "{name} grades other exercises than {first_name}: grade every shard with the same exercises"
+            ));
+        }
+        if part.deadline != deadline {
+            return Err(format!(
+                "{name} has another deadline than {first_name}: grade every shard with the same --deadline"
+            ));
+        }
+        for l in &part.learners {
+            if let Some(other) = seen.insert(l.learner.clone(), name.clone()) {
+                return Err(format!(
+                    "learner `{}` is in both {other} and {name}: were two parts made with the same --shard?",
+                    crate::report::clean(&l.learner)
+                ));
+            }
+            learners.push(l.clone());
+        }
+    }
+    Ok(Gradebook::new(columns, deadline, None, learners))
+}

@@ -1,0 +1,522 @@
+//! `kubelab grade`: the instructor's side. Reads a whole class (a shared cluster with a
+//! namespace per learner, or a folder of handed-in bundles), judges every learner's work with
+//! the judge `check` uses, and writes the gradebook, JUnit and per-learner feedback.
+//!
+//! Flow: roster (or namespace label, or hand-ins) -> shard -> gather (cluster-wide LISTs, or
+//! per namespace) or read bundles -> `live::judge` per exercise -> gradebook -> outputs.
+
+pub mod bundles;
+pub mod gather;
+pub mod gradebook;
+pub mod names;
+pub mod outputs;
+pub mod roster;
+pub mod summary;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use crate::check::Kind;
+use crate::cluster::{Snapshot, Target};
+use crate::course::{Course, Exercise};
+use crate::error::Error;
+use gradebook::{Column, ExerciseGrade, Flag, Gradebook, LearnerGrade};
+use roster::Learner;
+
+/// Where the class's work is.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A roster CSV: one namespace (and optionally context) per learner.
+    Roster(PathBuf),
+    /// Namespaces carrying this label; its value is the learner id.
+    Selector(String),
+    /// A folder of bundles, with an optional roster of who should have handed in.
+    Bundles {
+        dir: PathBuf,
+        roster: Option<PathBuf>,
+    },
+}
+
+/// One grading run, as the command line asked for it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Exercise ids (empty: the unit's, or every gradable exercise of the course).
+    pub exercises: Vec<String>,
+    pub unit: Option<String>,
+    pub source: Source,
+    pub deadline: Option<String>,
+    pub shard: Option<Shard>,
+    /// The kube-system uid the work must come from (besides a roster's `cluster` column).
+    pub expect_cluster: Option<String>,
+    pub target: Target,
+}
+
+/// A deterministic slice of the class: learner ids hashed into `count` parts; `index` is
+/// 0-based, so an Indexed Job's `JOB_COMPLETION_INDEX` picks its part directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard takes I/N with 0 <= I < N (e.g. 0/4), not `{text}`");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: u32 = i.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the learner belongs to this shard: the same answer on every machine and run,
+    /// whoever else is in the class.
+    pub fn holds(&self, learner: &str) -> bool {
+        let hash = Sha256::digest(learner.as_bytes());
+        let n = u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"));
+        n % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// What a run produced besides the gradebook: how the class was read.
+pub struct Outcome {
+    pub book: Gradebook,
+    pub notes: Vec<String>,
+    pub api_calls: usize,
+}
+
+/// The exercises graded: asked for, the unit's, or all; quizzes are answered in files, not
+/// on a cluster, so they cannot be graded here.
+pub fn exercises<'a>(course: &'a Course, req: &Request) -> Result<Vec<&'a Exercise>, Error> {
+    let chosen: Vec<&Exercise> = if !req.exercises.is_empty() {
+        req.exercises
+            .iter()
+            .map(|id| course.exercise(id))
+            .collect::<Result<_, _>>()?
+    } else if let Some(unit) = &req.unit {
+        course.unit(unit)?.exercises.iter().collect()
+    } else {
+        course.exercises().collect()
+    };
+    if let Some(quiz) = req.exercises.iter().find_map(|id| {
+        chosen
+            .iter()
+            .find(|e| e.id() == id && e.file.kind == crate::course::model::ExerciseKind::Quiz)
+    }) {
+        return Err(Error::Usage(format!(
+            "{} is a quiz, answered in a file: it cannot be graded from a cluster or a bundle",
+            quiz.id()
+        )));
+    }
+    Ok(chosen
+        .into_iter()
+        .filter(|e| e.file.kind != crate::course::model::ExerciseKind::Quiz)
+        .collect())
+}
+
+fn parse_deadline(text: &str) -> Result<jiff::Timestamp, Error> {
+    let text = text.trim();
+    if text.len() == "2026-12-01".len()
+        && let Ok(d) = text.parse::<jiff::civil::Date>()
+        && let Ok(z) = d.at(23, 59, 59, 0).to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(z.timestamp());
+    }
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(dt) = text.parse::<jiff::civil::DateTime>()
+        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(z.timestamp());
+    }
+    Err(Error::Usage(format!(
+        "--deadline `{text}` is not a time: give RFC 3339 (2026-12-01T23:59:00Z), a UTC date-time (2026-12-01T23:59) or a date (2026-12-01, meaning its end in UTC)"
+    )))
+}
+
+/// Grades the class. Gathering is the only part that differs between sources.
+pub async fn grade(
+    course: &Course,
+    req: &Request,
+    progress: &indicatif::ProgressBar,
+) -> Result<Outcome, Error> {
+    let exercises = exercises(course, req)?;
+    let deadline = req.deadline.as_deref().map(parse_deadline).transpose()?;
+    let columns: Vec<Column> = exercises
+        .iter()
+        .map(|e| Column {
+            id: e.id().to_owned(),
+            title: e.file.title.clone(),
+            points: e.file.points,
+        })
+        .collect();
+    let (learners, notes, api_calls) = match &req.source {
+        Source::Bundles { dir, roster } => {
+            let listed = roster.as_deref().map(roster::read).transpose()?;
+            let (learners, notes) = from_bundles(
+                &exercises,
+                dir,
+                listed,
+                req.shard,
+                req.expect_cluster.as_deref(),
+            )?;
+            (learners, notes, 0)
+        }
+        source => from_cluster(&exercises, source, req, progress).await?,
+    };
+    let mut learners = learners;
+    if let Some(d) = deadline {
+        learners.iter_mut().for_each(|l| mark_late(l, d));
+    }
+    let rows = learners
+        .into_iter()
+        .map(|(id, grades)| LearnerGrade::new(id, grades))
+        .collect();
+    let book = Gradebook::new(
+        columns,
+        deadline.map(|d| d.to_string()),
+        req.shard.map(|s| s.to_string()),
+        rows,
+    );
+    Ok(Outcome {
+        book,
+        notes,
+        api_calls,
+    })
+}
+
+type Graded = Vec<(String, Vec<ExerciseGrade>)>;
+
+fn mark_late(learner: &mut (String, Vec<ExerciseGrade>), deadline: jiff::Timestamp) {
+    for e in &mut learner.1 {
+        let finished = e
+            .finished_at
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        if let Some(at) = finished.filter(|at| *at > deadline) {
+            let late = late_by(at.duration_since(deadline).as_secs());
+            e.flag(
+                Flag::Late,
+                format!("finished {late} after the deadline, at {at}; the points are kept"),
+            );
+        }
+    }
+}
+
+/// `3 days 4h`, `2h 5m`, `40s`: how late, in the units a person would use.
+fn late_by(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m {}s", secs % 60),
+        (0, h, m) => format!("{h}h {m}m"),
+        (1, h, _) => format!("1 day {h}h"),
+        (d, h, _) => format!("{d} days {h}h"),
+    }
+}
+
+fn in_shard(learners: Vec<Learner>, shard: Option<Shard>) -> Vec<Learner> {
+    learners
+        .into_iter()
+        .filter(|l| shard.is_none_or(|s| s.holds(&l.id)))
+        .collect()
+}
+
+async fn from_cluster(
+    exercises: &[&Exercise],
+    source: &Source,
+    req: &Request,
+    progress: &indicatif::ProgressBar,
+) -> Result<(Graded, Vec<String>, usize), Error> {
+    let (learners, listing_calls) = match source {
+        Source::Roster(path) => (roster::read(path)?, 0),
+        Source::Selector(label) => gather::learners_by_label(&req.target, label).await?,
+        Source::Bundles { .. } => unreachable!("bundles are not read from a cluster"),
+    };
+    let learners = in_shard(learners, req.shard);
+    let mut targets: Vec<String> = exercises.iter().flat_map(|e| e.target_names()).collect();
+    targets.sort();
+    targets.dedup();
+    progress.set_length(learners.len() as u64);
+    let tick = || progress.inc(1);
+    let gathered = gather::from_clusters(&learners, &targets, &req.target, &tick).await?;
+    let graded = learners
+        .iter()
+        .map(|l| {
+            let found = &gathered.found[&l.id];
+            let expected = l.cluster.as_deref().or(req.expect_cluster.as_deref());
+            let grades = exercises
+                .iter()
+                .map(|ex| grade_found(ex, found, expected))
+                .collect();
+            (l.id.clone(), grades)
+        })
+        .collect();
+    Ok((graded, gathered.notes, gathered.calls + listing_calls))
+}
+
+/// Whether an exercise judges a Job that must exist (not one that must be gone).
+fn needs_a_job(ex: &Exercise) -> bool {
+    ex.assertions
+        .iter()
+        .any(|a| !matches!(a.kind, Kind::Deleted { .. }))
+}
+
+fn grade_found(ex: &Exercise, found: &gather::Found, expected: Option<&str>) -> ExerciseGrade {
+    let snap = match found {
+        Ok(s) => s,
+        Err(why) => return ExerciseGrade::zero(ex, Flag::Missing, why.clone(), String::new()),
+    };
+    let source = format!("namespace {}", snap.namespace);
+    let names = ex.target_names();
+    let present: Vec<&str> = names
+        .iter()
+        .filter(|n| crate::facts::find_job(snap, n).is_some())
+        .map(String::as_str)
+        .collect();
+    if needs_a_job(ex) && present.is_empty() {
+        let why = format!(
+            "no Job named {} in namespace {}",
+            names.join(" or "),
+            snap.namespace
+        );
+        return ExerciseGrade::zero(ex, Flag::Missing, why, source);
+    }
+    let report = crate::live::judge(ex, snap, source);
+    let mut grade = ExerciseGrade::judged(&report, completed_at(snap, &names));
+    if let Some(want) = expected
+        && snap.cluster.kube_system_uid.as_deref() != Some(want)
+    {
+        return mismatch_cluster(ex, snap, want, grade.source);
+    }
+    grade.reasons.retain(|r| !r.starts_with("evidence from"));
+    grade
+}
+
+fn mismatch_cluster(ex: &Exercise, snap: &Snapshot, want: &str, source: String) -> ExerciseGrade {
+    ExerciseGrade::zero(
+        ex,
+        Flag::Mismatch,
+        format!(
+            "the work is from cluster {} (kube-system uid {}), not the expected {want}",
+            snap.cluster
+                .server_version
+                .as_deref()
+                .unwrap_or("of unknown version"),
+            snap.cluster.kube_system_uid.as_deref().unwrap_or("unknown")
+        ),
+        source,
+    )
+}
+
+/// When the exercise's Jobs finished: the latest completion time among them.
+fn completed_at(snap: &Snapshot, names: &[String]) -> Option<String> {
+    names
+        .iter()
+        .filter_map(|n| crate::facts::find_job(snap, n))
+        .filter_map(|j| j.status.as_ref()?.completion_time.as_ref())
+        .map(|t| t.0)
+        .max()
+        .map(|t| t.to_string())
+}
+
+fn from_bundles(
+    exercises: &[&Exercise],
+    dir: &std::path::Path,
+    roster: Option<Vec<Learner>>,
+    shard: Option<Shard>,
+    expect_cluster: Option<&str>,
+) -> Result<(Graded, Vec<String>), Error> {
+    let hand_ins = bundles::read_all(dir)?;
+    let mut notes = Vec::new();
+    let learners: Vec<Learner> = match roster {
+        Some(r) => r,
+        None => {
+            let mut ids: Vec<&str> = hand_ins.iter().map(|h| h.learner.as_str()).collect();
+            ids.sort();
+            ids.dedup();
+            ids.into_iter()
+                .map(|id| Learner {
+                    id: id.to_owned(),
+                    namespace: None,
+                    context: None,
+                    cluster: None,
+                    listed_at: format!("hand-ins in {}", dir.display()),
+                })
+                .collect()
+        }
+    };
+    let learners = in_shard(learners, shard);
+    let mut by_learner: BTreeMap<&str, Vec<&bundles::HandIn>> = BTreeMap::new();
+    for h in &hand_ins {
+        let exercise = hand_in_exercise(h);
+        if !exercises.iter().any(|e| e.id() == exercise) {
+            let why = match &h.bundle {
+                Ok(_) => format!(
+                    "it is a bundle of `{}`, which is not graded here",
+                    crate::report::clean(&exercise)
+                ),
+                Err(e) => format!(
+                    "it is not a readable bundle ({}) and its name names no graded exercise",
+                    crate::report::clean(e)
+                ),
+            };
+            notes.push(format!("ignored {}: {why}", crate::report::clean(&h.name)));
+        } else if learners.iter().any(|l| l.id == h.learner) {
+            by_learner.entry(&h.learner).or_default().push(h);
+        } else if shard.is_none() {
+            notes.push(format!(
+                "ignored {}: learner `{}` is not on the roster",
+                crate::report::clean(&h.name),
+                crate::report::clean(&h.learner)
+            ));
+        }
+    }
+    let graded = learners
+        .iter()
+        .map(|l| {
+            let theirs = by_learner.remove(l.id.as_str()).unwrap_or_default();
+            let expected = l.cluster.as_deref().or(expect_cluster);
+            let grades = exercises
+                .iter()
+                .map(|ex| grade_hand_ins(ex, &theirs, expected))
+                .collect();
+            (l.id.clone(), grades)
+        })
+        .collect();
+    Ok((graded, notes))
+}
+
+/// The exercise a hand-in is for: what the bundle says, else what its file name says.
+fn hand_in_exercise(h: &bundles::HandIn) -> String {
+    match &h.bundle {
+        Ok(b) => b.exercise.clone(),
+        Err(_) => {
+            let file = h.name.rsplit(['/', '\\']).next().unwrap_or(&h.name);
+            let stem = file.trim_end_matches(".json");
+            stem.rsplit('.').next().unwrap_or(stem).to_owned()
+        }
+    }
+}
+
+fn grade_hand_ins(
+    ex: &Exercise,
+    hand_ins: &[&bundles::HandIn],
+    expected: Option<&str>,
+) -> ExerciseGrade {
+    let mut mine: Vec<&&bundles::HandIn> = hand_ins
+        .iter()
+        .filter(|h| hand_in_exercise(h) == ex.id())
+        .collect();
+    let gathered_at = |h: &bundles::HandIn| {
+        h.bundle
+            .as_ref()
+            .map(|b| b.snapshot.gathered_at.clone())
+            .unwrap_or_default()
+    };
+    mine.sort_by_key(|h| (gathered_at(h), h.name.clone()));
+    let Some(chosen) = mine.last() else {
+        return ExerciseGrade::zero(
+            ex,
+            Flag::Missing,
+            "no bundle was handed in".into(),
+            String::new(),
+        );
+    };
+    let mut grade = grade_hand_in(ex, chosen, expected);
+    if mine.len() > 1 {
+        let names: Vec<String> = mine.iter().map(|h| crate::report::clean(&h.name)).collect();
+        grade.reasons.push(format!(
+            "{} bundles were handed in ({}); the last collected was graded",
+            mine.len(),
+            names.join(", ")
+        ));
+    }
+    grade
+}
+
+fn grade_hand_in(ex: &Exercise, h: &bundles::HandIn, expected: Option<&str>) -> ExerciseGrade {
+    let mut grade = judge_hand_in(ex, h, expected);
+    if let Some(d) = &h.disagreement {
+        grade.reasons.push(d.clone());
+    }
+    grade
+}
+
+fn judge_hand_in(ex: &Exercise, h: &bundles::HandIn, expected: Option<&str>) -> ExerciseGrade {
+    let source = format!("bundle {}", crate::report::clean(&h.name));
+    let bundle = match &h.bundle {
+        Ok(b) => b,
+        Err(why) => {
+            let why = format!("the bundle cannot be read: {}", crate::report::clean(why));
+            return ExerciseGrade::zero(ex, Flag::Tampered, why, source);
+        }
+    };
+    if !crate::live::intact(bundle) {
+        let why =
+            "the bundle was edited after it was collected (its digest does not match its content)";
+        return ExerciseGrade::zero(ex, Flag::Tampered, why.into(), source);
+    }
+    let version = crate::live::exercise_version(ex);
+    if let Some(v) = bundle.course_version.as_deref().filter(|v| *v != version) {
+        let why = format!(
+            "the bundle was collected for another version of this exercise ({v}, now {version}): ask for a new collection"
+        );
+        return ExerciseGrade::zero(ex, Flag::Mismatch, why, source);
+    }
+    if let Some(want) = expected
+        && bundle.snapshot.cluster.kube_system_uid.as_deref() != Some(want)
+    {
+        return mismatch_cluster(ex, &bundle.snapshot, want, source);
+    }
+    let report = crate::live::judge(ex, &bundle.snapshot, source);
+    let mut grade = ExerciseGrade::judged(&report, Some(bundle.snapshot.gathered_at.clone()));
+    grade.reasons.retain(|r| !r.starts_with("evidence from"));
+    if bundle.learner.is_none() {
+        grade.reasons.push(
+            "the bundle names no learner (collected without --learner): the file name was used"
+                .into(),
+        );
+    }
+    grade
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_the_class_exactly_once() {
+        assert!(
+            Shard::parse("4/4").is_err()
+                && Shard::parse("x").is_err()
+                && Shard::parse("0/0").is_err()
+        );
+        let shards: Vec<Shard> = (0..3)
+            .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
+            .collect();
+        for id in ["alice", "bob", "carol", "../x", "d\u{7}"] {
+            assert_eq!(shards.iter().filter(|s| s.holds(id)).count(), 1, "{id}");
+        }
+    }
+
+    #[test]
+    fn deadlines_in_three_spellings() {
+        let t = |s: &str| parse_deadline(s).unwrap().to_string();
+        assert_eq!(t("2026-12-01T23:59:59Z"), "2026-12-01T23:59:59Z");
+        assert_eq!(t("2026-12-01"), "2026-12-01T23:59:59Z");
+        assert_eq!(t("2026-12-01T10:00"), "2026-12-01T10:00:00Z");
+        assert!(parse_deadline("friday").is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! The class list: who is graded, and where their work is. Read from a roster CSV
+//! (`learner,namespace[,context][,cluster]`) or built from labelled namespaces.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Diagnostic, Error};
+
+/// Largest roster read: a MOOC's class list fits many times over.
+pub const MAX_ROSTER_BYTES: u64 = 16 * 1024 * 1024;
+
+const COLUMNS: [&str; 4] = ["learner", "namespace", "context", "cluster"];
+
+/// One learner of the class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Learner {
+    /// The learner's id as the instructor knows it (any text; never used unescaped as a path).
+    pub id: String,
+    /// Their namespace on the shared cluster.
+    pub namespace: Option<String>,
+    /// The kubeconfig context of their cluster (default: the current one).
+    pub context: Option<String>,
+    /// The kube-system uid their bundles must come from.
+    pub cluster: Option<String>,
+    /// Where the learner was listed (`roster.csv:4`), for error messages.
+    pub listed_at: String,
+}
+
+/// Reads and validates a roster: bounded size, known columns, no duplicate learner or
+/// namespace (an error names both rows), namespaces that are valid Kubernetes names.
+pub fn read(path: &Path) -> Result<Vec<Learner>, Error> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&shown, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ROSTER_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(&shown, e))?;
+    if bytes.len() as u64 > MAX_ROSTER_BYTES {
+        return Err(Error::input(Diagnostic::file(
+            &shown,
+            format!(
+                "the roster is larger than the {} MiB limit",
+                MAX_ROSTER_BYTES / (1024 * 1024)
+            ),
+        )));
+    }
+    parse(&shown, &bytes)
+}
+
+/// Parses roster CSV text; `shown` names the file in errors.
+pub fn parse(shown: &str, bytes: &[u8]) -> Result<Vec<Learner>, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(bytes);
+    let headers = reader.headers().map_err(|e| csv_error(shown, &e))?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h)))
+    {
+        return Err(Error::input(
+            Diagnostic::file(shown, format!("unknown roster column `{unknown}`"))
+                .at(1, 1)
+                .with_help("the header is `learner,namespace` with optional `context` and `cluster` columns"),
+        ));
+    }
+    let Some(learner_col) = column("learner") else {
+        return Err(Error::input(
+            Diagnostic::file(shown, "the roster has no `learner` column")
+                .at(1, 1)
+                .with_help("start the file with the header line `learner,namespace`"),
+        ));
+    };
+    let cols = [column("namespace"), column("context"), column("cluster")];
+    let mut learners = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(shown, &e))?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let cell = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let Some(id) = cell(Some(learner_col)) else {
+            return Err(Error::input(
+                Diagnostic::file(shown, "a row has no learner id")
+                    .at(line, 1)
+                    .field("learner")
+                    .with_help("give every row a learner id, or delete the row"),
+            ));
+        };
+        let namespace = cell(cols[0]);
+        if let Some(ns) = &namespace {
+            check_namespace(shown, line, ns)?;
+        }
+        learners.push(Learner {
+            id,
+            namespace,
+            context: cell(cols[1]),
+            cluster: cell(cols[2]),
+            listed_at: format!("{shown}:{line}"),
+        });
+    }
+    no_duplicates(shown, &learners)?;
+    Ok(learners)
+}
+
+fn csv_error(shown: &str, e: &csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| p.line() as usize);
+    let what = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the roster is not UTF-8 text".to_owned(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("a row has {len} fields where the header has {expected_len}"),
+        _ => format!("the roster is not valid CSV: {e}"),
+    };
+    Error::input(
+        Diagnostic::file(shown, what)
+            .at(line, 1)
+            .with_help("save the roster as UTF-8 CSV with one learner per line"),
+    )
+}
+
+/// A namespace becomes part of API paths: only a valid Kubernetes name is accepted.
+fn check_namespace(shown: &str, line: usize, ns: &str) -> Result<(), Error> {
+    let ok = ns.len() <= 63
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-');
+    if ok {
+        return Ok(());
+    }
+    Err(Error::input(
+        Diagnostic::file(
+            shown,
+            format!(
+                "`{}` is not a valid namespace name",
+                crate::report::clean(ns)
+            ),
+        )
+        .at(line, 1)
+        .field("namespace")
+        .with_help("namespaces are lower-case letters, digits and '-', at most 63 characters"),
+    ))
+}
+
+/// Two rows for one learner, or two learners in one namespace of one cluster, would grade
+/// someone's work twice or under the wrong name.
+pub fn no_duplicates(shown: &str, learners: &[Learner]) -> Result<(), Error> {
+    let mut ids: BTreeMap<&str, &Learner> = BTreeMap::new();
+    let mut places: BTreeMap<(Option<&str>, &str), &Learner> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for l in learners {
+        if let Some(first) = ids.insert(&l.id, l) {
+            problems.push(format!(
+                "learner `{}` is listed twice: {} and {}",
+                crate::report::clean(&l.id),
+                first.listed_at,
+                l.listed_at
+            ));
+        }
+        if let Some(ns) = &l.namespace
+            && let Some(first) = places.insert((l.context.as_deref(), ns), l)
+        {
+            problems.push(format!(
+                "namespace `{ns}` is given to two learners: `{}` ({}) and `{}` ({})",
+                crate::report::clean(&first.id),
+                first.listed_at,
+                crate::report::clean(&l.id),
+                l.listed_at
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Input(
+        problems
+            .into_iter()
+            .map(|p| {
+                Diagnostic::file(shown, p)
+                    .with_help("each learner needs exactly one row and a namespace of their own")
+            })
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_optional_columns_and_comments() {
+        let text = b"learner,namespace,context\n# a comment\nalice,u-alice,\nbob, u-bob ,east\n";
+        let l = parse("r.csv", text).unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[1].namespace.as_deref(), Some("u-bob"));
+        assert_eq!(l[1].context.as_deref(), Some("east"));
+        assert_eq!(l[0].context, None);
+        assert_eq!(l[1].listed_at, "r.csv:4");
+    }
+
+    #[test]
+    fn duplicates_name_both_rows() {
+        let e = parse(
+            "r.csv",
+            b"learner,namespace\nalice,a\nbob,b\nalice,c\ncarol,b\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("learner `alice` is listed twice: r.csv:2 and r.csv:4"),
+            "{e}"
+        );
+        assert!(
+            e.contains(
+                "namespace `b` is given to two learners: `bob` (r.csv:3) and `carol` (r.csv:5)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_located() {
+        let e = parse("r.csv", b"learner,namespace\nalice,Bad/ns\n").unwrap_err();
+        let d = &e.diagnostics()[0];
+        assert_eq!((d.line, d.field.as_deref()), (Some(2), Some("namespace")));
+        let e = parse("r.csv", b"learner,namespace\nalice\n").unwrap_err();
+        assert!(
+            e.to_string().contains("1 fields where the header has 2"),
+            "{e}"
+        );
+        let e = parse("r.csv", b"student,namespace\n").unwrap_err();
+        assert!(
+            e.to_string().contains("unknown roster column `student`"),
+            "{e}"
+        );
+        let e = parse("r.csv", b"learner,namespace\n,ns\n").unwrap_err();
+        assert!(e.to_string().contains("no learner id"), "{e}");
+        let e = parse("r.csv", b"learner\n\xff\xfe\n").unwrap_err();
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+    }
+}

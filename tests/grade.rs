@@ -1,0 +1,514 @@
+//! `kubelab grade` end to end: the real binary grading a class served by the test API server
+//! (recordings from a real 1.36 cluster, one namespace per learner) and a folder of bundles.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::apiserver::{ApiServer, Scenario};
+use common::{Run, kubelab_env, recorded, root};
+
+const TOKEN: &str = "instructor-token";
+const EXERCISES: [&str; 2] = ["unreliable-workers", "dynamic-workload"];
+
+/// Five learners: a pass, a partial, a fail, a namespace that does not exist and an empty one;
+/// two of them with ids that would be path tricks as file names.
+fn class(forbid_cluster_wide: bool) -> Scenario {
+    let runs = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    Scenario {
+        version: "k8s-1.36".into(),
+        merged: HashMap::from([
+            (
+                "u-alice".into(),
+                runs(&["u3-unreliable-workers-fixed", "u3-dynamic-workload-fixed"]),
+            ),
+            (
+                "u-bob".into(),
+                runs(&["u3-unreliable-workers-fixed", "u3-dynamic-workload"]),
+            ),
+            (
+                "u-carol".into(),
+                runs(&["u3-unreliable-workers", "u3-dynamic-workload"]),
+            ),
+            ("u-con".into(), runs(&["u3-slow-sequential"])),
+        ]),
+        namespace_labels: HashMap::from([
+            (
+                "u-alice".into(),
+                vec![("kubelab.dev/learner".into(), "alice".into())],
+            ),
+            (
+                "u-bob".into(),
+                vec![("kubelab.dev/learner".into(), "bob".into())],
+            ),
+            (
+                "u-carol".into(),
+                vec![("kubelab.dev/learner".into(), "carol".into())],
+            ),
+        ]),
+        token: Some(TOKEN.into()),
+        kube_system_uid: Some("uid-of-k8s-1.36".into()),
+        forbid_cluster_wide,
+        ..Scenario::default()
+    }
+}
+
+const ROSTER: &str =
+    "learner,namespace\nalice,u-alice\nbob,u-bob\ncarol,u-carol\n../dave,u-dave\nCON,u-con\n";
+
+struct Graded {
+    run: Run,
+    out: PathBuf,
+    requests: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs `kubelab grade EXERCISES --out DIR ARGS` against the scenario, with the roster.
+fn grade(scenario: Scenario, args: &[&str]) -> Graded {
+    let server = ApiServer::start(scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "default", TOKEN);
+    std::fs::write(dir.path().join("roster.csv"), ROSTER).unwrap();
+    let out = dir.path().join("grades");
+    let mut all: Vec<String> = vec!["grade".into()];
+    all.extend(EXERCISES.map(str::to_owned));
+    all.extend(["--kubeconfig".into(), kc.display().to_string()]);
+    all.extend(["--out".into(), out.display().to_string()]);
+    for a in args {
+        all.push(a.replace(
+            "ROSTER",
+            &dir.path().join("roster.csv").display().to_string(),
+        ));
+    }
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let run = kubelab_env(&root(), &refs, None, &[]);
+    Graded {
+        run,
+        out,
+        requests: server.requests(),
+        _dir: dir,
+    }
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Every output file, by relative path.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in ["gradebook.csv", "gradebook.json", "junit.xml"] {
+        out.push((f.to_owned(), read(dir, f)));
+    }
+    let mut feedback: Vec<_> = std::fs::read_dir(dir.join("feedback"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    feedback.sort();
+    for f in feedback {
+        out.push((format!("feedback/{f}"), read(dir, &format!("feedback/{f}"))));
+    }
+    out
+}
+
+#[test]
+fn a_class_on_a_shared_cluster_is_graded_from_one_list_per_kind() {
+    let g = grade(class(false), &["--roster", "ROSTER", "-v"]);
+    assert_eq!(g.run.code, 0, "{}{}", g.run.stdout, g.run.stderr);
+    insta::assert_snapshot!("class_csv", read(&g.out, "gradebook.csv"));
+    let shown_out = g.out.display().to_string();
+    insta::assert_snapshot!("class_summary", g.run.stdout.replace(&shown_out, "OUT"));
+    assert!(
+        g.requests.iter().all(|r| r.starts_with("GET ")),
+        "{:?}",
+        g.requests
+    );
+    for kind in [
+        "/apis/batch/v1/jobs",
+        "/api/v1/pods",
+        "/api/v1/events",
+        "/api/v1/namespaces?",
+    ] {
+        let n = g.requests.iter().filter(|r| r.contains(kind)).count();
+        assert_eq!(n, 1, "one cluster-wide LIST of {kind}: {:?}", g.requests);
+    }
+    assert!(
+        !g.requests
+            .iter()
+            .any(|r| r.contains("/namespaces/u-") && !r.contains("/log")),
+        "no per-namespace LIST: {:?}",
+        g.requests
+    );
+    let calls = g
+        .run
+        .stderr
+        .lines()
+        .find(|l| l.ends_with("API calls"))
+        .unwrap();
+    assert_eq!(
+        calls,
+        format!("{} API calls", g.requests.len()),
+        "{}",
+        g.run.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&read(&g.out, "gradebook.json")).unwrap();
+    let dave = &json["learners"][0];
+    assert_eq!(dave["learner"], "../dave");
+    assert_eq!(
+        dave["exercises"][0]["reasons"][0],
+        "namespace u-dave does not exist"
+    );
+    let con = json["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["learner"] == "CON")
+        .unwrap();
+    assert_eq!(con["flags"], serde_json::json!(["missing"]));
+    assert_eq!(
+        con["exercises"][1]["reasons"][0],
+        "no Job named dynamic-workload in namespace u-con"
+    );
+}
+
+#[test]
+fn junit_and_feedback_say_the_same_as_the_gradebook() {
+    let g = grade(class(false), &["--roster", "ROSTER"]);
+    let xml = read(&g.out, "junit.xml");
+    insta::assert_snapshot!("class_junit", xml);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&read(&g.out, "gradebook.json")).unwrap();
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 5);
+    for (suite, learner) in suites.iter().zip(json["learners"].as_array().unwrap()) {
+        assert_eq!(suite.attribute("name"), learner["learner"].as_str());
+        let failed_assertions: usize = learner["exercises"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| match e["assertions"].as_array() {
+                Some(a) => a.iter().filter(|a| a["status"] == "fail").count(),
+                None => 1, // an exercise with no work is one failed case
+            })
+            .sum();
+        assert_eq!(
+            suite.attribute("failures"),
+            Some(failed_assertions.to_string().as_str()),
+            "{learner}"
+        );
+    }
+    let names: Vec<String> = files(&g.out)
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.starts_with("feedback/"))
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.contains(&"feedback/alice.md".to_owned()), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("..") && n.matches('/').count() == 1),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("feedback/dave-")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("feedback/_CON-")),
+        "{names:?}"
+    );
+    let bob = read(&g.out, "feedback/bob.md");
+    assert!(
+        bob.contains("## ") && bob.contains("FAILED") && bob.contains("Next step:"),
+        "{bob}"
+    );
+}
+
+#[test]
+fn forbidden_cluster_wide_lists_fall_back_to_namespaces_with_the_same_grades() {
+    let wide = grade(class(false), &["--roster", "ROSTER"]);
+    let narrow = grade(class(true), &["--roster", "ROSTER", "-v"]);
+    assert_eq!(narrow.run.code, 0, "{}", narrow.run.stderr);
+    for (w, n) in files(&wide.out).iter().zip(files(&narrow.out)) {
+        assert_eq!(*w, n, "cluster-wide and per-namespace differ");
+    }
+    assert_eq!(files(&wide.out).len(), files(&narrow.out).len());
+    assert_eq!(
+        narrow
+            .run
+            .stderr
+            .matches("cluster-wide LIST is forbidden")
+            .count(),
+        1,
+        "{}",
+        narrow.run.stderr
+    );
+    assert!(
+        narrow.run.stderr.contains("deploy/kubelab-grader.yaml"),
+        "{}",
+        narrow.run.stderr
+    );
+    for ns in ["u-alice", "u-bob", "u-carol", "u-con"] {
+        let jobs = format!("/apis/batch/v1/namespaces/{ns}/jobs");
+        assert_eq!(
+            narrow.requests.iter().filter(|r| r.contains(&jobs)).count(),
+            1,
+            "{:?}",
+            narrow.requests
+        );
+    }
+}
+
+#[test]
+fn the_union_of_shards_is_the_whole_class_exactly() {
+    let whole = grade(class(false), &["--roster", "ROSTER"]);
+    let parts: Vec<Graded> = (0..3)
+        .map(|i| {
+            grade(
+                class(false),
+                &["--roster", "ROSTER", "--shard", &format!("{i}/3")],
+            )
+        })
+        .collect();
+    let sizes: Vec<usize> = parts
+        .iter()
+        .map(|p| read(&p.out, "gradebook.csv").lines().count() - 1)
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 5, "{sizes:?}");
+    let merged = tempfile::tempdir().unwrap();
+    let mut args = vec!["grade".to_owned(), "merge".into()];
+    args.extend(parts.iter().map(|p| p.out.display().to_string()));
+    args.extend(["--out".into(), merged.path().display().to_string()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let m = kubelab_env(&root(), &refs, None, &[]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    assert_eq!(files(&whole.out), files(merged.path()));
+    // The same part twice is refused: a learner would be counted twice.
+    let twice = kubelab_env(
+        &root(),
+        &[
+            "grade",
+            "merge",
+            parts[0].out.to_str().unwrap(),
+            parts[0].out.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+}
+
+#[test]
+fn labelled_namespaces_are_the_class() {
+    let g = grade(
+        class(false),
+        &["--namespace-selector", "kubelab.dev/learner"],
+    );
+    assert_eq!(g.run.code, 0, "{}", g.run.stderr);
+    let csv = read(&g.out, "gradebook.csv");
+    let learners: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(learners, ["alice", "bob", "carol"]);
+    assert!(
+        g.requests
+            .iter()
+            .any(|r| r.contains("labelSelector=kubelab.dev%2Flearner")),
+        "{:?}",
+        g.requests
+    );
+}
+
+#[test]
+fn roster_mistakes_name_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("r.csv");
+    std::fs::write(
+        &roster,
+        "learner,namespace\nalice,u-a\nbob,u-a\nalice,u-c\n",
+    )
+    .unwrap();
+    let r = kubelab_env(
+        &root(),
+        &["grade", "--roster", roster.to_str().unwrap()],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("learner `alice` is listed twice")
+            && r.stderr.contains("r.csv:2 and")
+            && r.stderr.contains("r.csv:4"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("namespace `u-a` is given to two learners"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A bundle of the recorded run, sealed for `learner` as `kubelab collect --learner` does.
+fn bundle_of(
+    run: &str,
+    exercise: &str,
+    learner: Option<&str>,
+    gathered_at: &str,
+) -> kubelab::live::Bundle {
+    let course = kubelab::course::Course::load(&root()).unwrap();
+    let ex = course.exercise(exercise).unwrap();
+    let mut snap = recorded("k8s-1.36", run);
+    snap.gathered_at = gathered_at.into();
+    snap.cluster.kube_system_uid = Some("uid-of-k8s-1.36".into());
+    kubelab::live::bundle(ex, learner.map(str::to_owned), snap)
+}
+
+fn hand_in(dir: &Path, name: &str, b: &kubelab::live::Bundle) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_vec_pretty(b).unwrap()).unwrap();
+}
+
+#[test]
+fn handed_in_bundles_are_graded_and_checked_for_integrity() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("bundles");
+    let (on_time, late) = ("2026-11-23T12:00:00Z", "2026-11-25T09:30:00Z");
+    hand_in(
+        &b,
+        "alice/unreliable-workers.json",
+        &bundle_of(
+            "u3-unreliable-workers-fixed",
+            "unreliable-workers",
+            Some("alice"),
+            on_time,
+        ),
+    );
+    hand_in(
+        &b,
+        "alice/dynamic-workload.json",
+        &bundle_of(
+            "u3-dynamic-workload-fixed",
+            "dynamic-workload",
+            Some("alice"),
+            late,
+        ),
+    );
+    hand_in(
+        &b,
+        "bob.unreliable-workers.json",
+        &bundle_of(
+            "u3-unreliable-workers",
+            "unreliable-workers",
+            Some("bob"),
+            on_time,
+        ),
+    );
+    // Edited after collection: the verdict-relevant status rewritten.
+    let mut edited = bundle_of(
+        "u3-dynamic-workload",
+        "dynamic-workload",
+        Some("bob"),
+        on_time,
+    );
+    edited.snapshot.jobs[0].status.as_mut().unwrap().succeeded = Some(99);
+    hand_in(&b, "bob.dynamic-workload.json", &edited);
+    // Made for another version of the exercise, and handed in under another learner's name.
+    let mut old = bundle_of(
+        "u3-unreliable-workers-fixed",
+        "unreliable-workers",
+        Some("carol"),
+        on_time,
+    );
+    old.course_version = Some("0123456789abcdef".into());
+    old.digest = kubelab::live::bundle_digest(&old);
+    hand_in(&b, "mallory/unreliable-workers.json", &old);
+    // From another cluster than the roster says.
+    let mut other = bundle_of(
+        "u3-dynamic-workload-fixed",
+        "dynamic-workload",
+        Some("carol"),
+        on_time,
+    );
+    other.snapshot.cluster.kube_system_uid = Some("uid-of-another-cluster".into());
+    other.digest = kubelab::live::bundle_digest(&other);
+    hand_in(&b, "carol/dynamic-workload.json", &other);
+    std::fs::write(b.join("carol/notes.json"), "{not json").unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, "learner,cluster\nalice,uid-of-k8s-1.36\nbob,uid-of-k8s-1.36\ncarol,uid-of-k8s-1.36\ndave,\n").unwrap();
+    let out = dir.path().join("out");
+    let mut args = vec!["grade"];
+    args.extend(EXERCISES);
+    let (b_s, r_s, o_s) = (
+        b.display().to_string(),
+        roster.display().to_string(),
+        out.display().to_string(),
+    );
+    args.extend([
+        "--bundles",
+        &b_s,
+        "--roster",
+        &r_s,
+        "--out",
+        &o_s,
+        "--deadline",
+        "2026-11-24",
+    ]);
+    let r = kubelab_env(&root(), &args, None, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("bundles_csv", read(&out, "gradebook.csv"));
+    assert!(
+        r.stderr
+            .contains("ignored carol/notes.json: it is not a readable bundle"),
+        "{}",
+        r.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&read(&out, "gradebook.json")).unwrap();
+    let reasons = |learner: usize, ex: usize| {
+        json["learners"][learner]["exercises"][ex]["reasons"].to_string()
+    };
+    assert!(
+        reasons(0, 1).contains("after the deadline"),
+        "{}",
+        reasons(0, 1)
+    );
+    assert!(
+        reasons(1, 1).contains("edited after it was collected"),
+        "{}",
+        reasons(1, 1)
+    );
+    assert!(
+        reasons(2, 0).contains("another version of this exercise"),
+        "{}",
+        reasons(2, 0)
+    );
+    assert!(
+        reasons(2, 0).contains("named for `mallory`"),
+        "{}",
+        reasons(2, 0)
+    );
+    assert!(
+        reasons(2, 1).contains("uid-of-another-cluster"),
+        "{}",
+        reasons(2, 1)
+    );
+    assert!(
+        reasons(3, 0).contains("no bundle was handed in"),
+        "{}",
+        reasons(3, 0)
+    );
+    // Re-running gives the same bytes.
+    let first = files(&out);
+    let again = kubelab_env(&root(), &args, None, &[]);
+    assert_eq!(again.code, 0);
+    assert_eq!(first, files(&out));
+}
