@@ -52,6 +52,8 @@ pub enum ColorChoice {
 pub enum Output {
     Human,
     Json,
+    /// JUnit XML (`check` and `grade` only).
+    Junit,
 }
 
 #[derive(Subcommand, Debug)]
@@ -355,12 +357,19 @@ pub fn emit(
 ) {
     match output {
         Output::Human => print!("{}", human()),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&json()).expect("json")),
+        Output::Json | Output::Junit => {
+            println!("{}", serde_json::to_string_pretty(&json()).expect("json"))
+        }
     }
 }
 
 pub fn run(cli: Cli) -> Result<i32, Error> {
     let g = cli.global;
+    if g.output == Output::Junit && !matches!(cli.command, Command::Check(_) | Command::Grade(_)) {
+        return Err(Error::Usage(
+            "--output junit is for `check` and `grade`; use human or json here".into(),
+        ));
+    }
     match cli.command {
         Command::Lint { path } => {
             let root = match path {
@@ -787,7 +796,7 @@ fn run_on_course(
                     }
                     println!("\nClean up with `kubelab clean {}`", ex.id());
                 }
-                Output::Json => {
+                Output::Json | Output::Junit => {
                     let mut v = serde_json::to_value(&report).expect("report serialises");
                     v["predictions"] = serde_json::to_value(&comparisons).expect("serialises");
                     println!("{}", serde_json::to_string_pretty(&v).expect("json"));
@@ -884,7 +893,7 @@ fn run_on_course(
                     println!("\n{}", crate::race::render(&race, serial, parallel));
                     println!("Clean up with `kubelab clean {}`", ex.id());
                 }
-                Output::Json => {
+                Output::Json | Output::Junit => {
                     let mut v = serde_json::to_value(&report).expect("report serialises");
                     v["race"] = serde_json::to_value(&race).expect("serialises");
                     println!("{}", serde_json::to_string_pretty(&v).expect("json"));
@@ -1009,6 +1018,10 @@ fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
 }
 
 pub fn print_report(report: &CheckReport, output: Output) {
+    if output == Output::Junit {
+        print!("{}", crate::junit::check_report(report));
+        return;
+    }
     emit(
         output,
         || report::render_check(report),

@@ -167,7 +167,7 @@ pub fn run(
     };
     let scores = score(unit, state, &ratings);
     match output {
-        Output::Json => println!(
+        Output::Json | Output::Junit => println!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "kubelab": FORMAT_VERSION,

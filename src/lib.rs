@@ -14,6 +14,7 @@ pub mod course;
 pub mod error;
 pub mod facts;
 pub mod grade;
+pub mod junit;
 pub mod live;
 pub mod manifest;
 pub mod offline;

@@ -37,3 +37,224 @@ fn run_check_and_clean_on_a_real_cluster() {
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert!(clean.stdout.contains("deleted"), "{}", clean.stdout);
 }
+
+/// Namespaces and cluster-wide RBAC the grading test made, removed however the test ends.
+struct Class {
+    kubeconfig: String,
+    namespaces: Vec<String>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Class {
+    fn client(&self) -> kube::Client {
+        self.runtime.block_on(async {
+            let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).unwrap();
+            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .unwrap();
+            kube::Client::try_from(config).unwrap()
+        })
+    }
+
+    /// Server-side applies a cluster-scoped object.
+    fn apply<K>(&self, object: K)
+    where
+        K: kube::Resource<DynamicType = ()>
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+    {
+        let client = self.client();
+        self.runtime.block_on(async {
+            let api: kube::Api<K> = kube::Api::all(client);
+            let name = object.meta().name.clone().unwrap();
+            let pp = kube::api::PatchParams::apply("kubelab-e2e").force();
+            api.patch(&name, &pp, &kube::api::Patch::Apply(&object))
+                .await
+                .unwrap_or_else(|e| panic!("applying {name}: {e}"));
+        });
+    }
+}
+
+impl Drop for Class {
+    fn drop(&mut self) {
+        let client = self.client();
+        self.runtime.block_on(async {
+            let ns: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+                kube::Api::all(client.clone());
+            for n in &self.namespaces {
+                let _ = ns.delete(n, &Default::default()).await;
+            }
+            let crb: kube::Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> =
+                kube::Api::all(client);
+            let _ = crb.delete("kubelab-e2e-grader", &Default::default()).await;
+        });
+    }
+}
+
+fn yaml_docs<T: serde::de::DeserializeOwned>(path: &std::path::Path, kind: &str) -> T {
+    let text = std::fs::read_to_string(path).unwrap();
+    for doc in text.split("\n---\n") {
+        if doc.contains(&format!("kind: {kind}\n")) {
+            return serde_saphyr::from_str(doc).unwrap();
+        }
+    }
+    panic!("no {kind} in {}", path.display());
+}
+
+/// The instructor's side on a real cluster: three learner namespaces (a reference run, a
+/// wrong answer, nothing), graded through the `lab-reader` user bound to the ClusterRole of
+/// deploy/kubelab-grader.yaml; the audit log (shared/k8s writes one) shows only reads.
+#[test]
+fn grade_a_class_on_a_real_cluster() {
+    use k8s_openapi::api::core::v1::Namespace;
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let Some(kubeconfig) = std::env::var_os("KUBELAB_E2E_KUBECONFIG") else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to grade a class on a real cluster");
+        return;
+    };
+    let kc = kubeconfig.to_string_lossy().into_owned();
+    let kit = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
+    let reader = kit.join("reader.kubeconfig");
+    if !reader.exists() {
+        eprintln!(
+            "skipped: grading needs a second, read-only user: {} (shared/k8s makes it)",
+            reader.display()
+        );
+        return;
+    }
+    let tag = std::process::id();
+    let ids = ["ana", "ben", "cleo"];
+    let namespaces: Vec<String> = ids.iter().map(|i| format!("kl-grade-{tag}-{i}")).collect();
+    let class = Class {
+        kubeconfig: kc.clone(),
+        namespaces: namespaces.clone(),
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    for (id, ns) in ids.iter().zip(&namespaces) {
+        let mut n = Namespace::default();
+        n.metadata.name = Some(ns.clone());
+        n.metadata.labels =
+            Some([("kubelab.dev/learner".to_owned(), format!("{id}-{tag}"))].into());
+        class.apply(n);
+    }
+    let grader = root().join("deploy/kubelab-grader.yaml");
+    class.apply(yaml_docs::<ClusterRole>(&grader, "ClusterRole"));
+    let mut binding: ClusterRoleBinding = yaml_docs(&grader, "ClusterRoleBinding");
+    binding.metadata.name = Some("kubelab-e2e-grader".into());
+    binding.subjects = Some(vec![k8s_openapi::api::rbac::v1::Subject {
+        kind: "User".into(),
+        name: "lab-reader".into(),
+        api_group: Some("rbac.authorization.k8s.io".into()),
+        namespace: None,
+    }]);
+    class.apply(binding);
+
+    // ana runs the reference, ben a Job that is done in seconds (not the minute the exercise
+    // is about), cleo nothing. The two runs go at once.
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("quick.yaml");
+    let reference = std::fs::read_to_string(
+        root().join("units/03-parallel-processing/slow-sequential/reference.yaml"),
+    )
+    .unwrap();
+    std::fs::write(&wrong, reference.replace("sleep 6", "sleep 1")).unwrap();
+    let run = |ns: &str, file: Option<&std::path::Path>| {
+        let mut args = vec![
+            "run",
+            "slow-sequential",
+            "--predict",
+            "60s",
+            "--timeout",
+            "5m",
+            "--kubeconfig",
+            &kc,
+            "-n",
+            ns,
+        ];
+        match file {
+            Some(f) => args.extend(["--file", f.to_str().unwrap()]),
+            None => args.push("--reference"),
+        }
+        kubelab_env(&root(), &args, None, &[])
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run(&namespaces[0], None));
+        let b = s.spawn(|| run(&namespaces[1], Some(&wrong)));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(a.code, 0, "{}{}", a.stdout, a.stderr);
+    assert_eq!(b.code, 1, "{}{}", b.stdout, b.stderr);
+
+    let audit = kit.join("logs/audit.log");
+    let audit_start = std::fs::metadata(&audit).map(|m| m.len()).unwrap_or(0);
+    let out = dir.path().join("grades");
+    let graded = kubelab_env(
+        &root(),
+        &[
+            "grade",
+            "slow-sequential",
+            "--namespace-selector",
+            "kubelab.dev/learner",
+            "--kubeconfig",
+            reader.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-v",
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(graded.code, 0, "{}{}", graded.stdout, graded.stderr);
+    let csv = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    let row = |id: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{id}-{tag},")))
+            .unwrap_or_else(|| panic!("{id} in {csv}"))
+            .to_owned()
+    };
+    assert!(row("ana").ends_with(",10,10,100,"), "{csv}");
+    let ben: Vec<String> = row("ben").split(',').map(str::to_owned).collect();
+    assert!(
+        ben[1].parse::<f64>().unwrap() < 10.0 && ben[1] != "0",
+        "{csv}"
+    );
+    assert!(row("cleo").ends_with(",0,10,0,missing"), "{csv}");
+    assert!(
+        !graded.stderr.contains("forbidden"),
+        "the ClusterRole allows cluster-wide LISTs: {}",
+        graded.stderr
+    );
+
+    if !audit.exists() {
+        eprintln!(
+            "note: no audit log at {}: read-only not proven from the server's side",
+            audit.display()
+        );
+        return;
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2)); // the audit backend writes in batches
+    let text = std::fs::read(&audit).unwrap();
+    let new = String::from_utf8_lossy(&text[audit_start as usize..]);
+    let mut reads = 0;
+    for line in new.lines() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        if e["user"]["username"] != "lab-reader" {
+            continue;
+        }
+        let verb = e["verb"].as_str().unwrap_or("");
+        assert!(
+            ["get", "list", "watch"].contains(&verb),
+            "the grader wrote: {line}"
+        );
+        reads += 1;
+    }
+    assert!(
+        reads >= 4,
+        "the audit log shows the grader's reads ({reads})"
+    );
+}

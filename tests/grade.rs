@@ -512,3 +512,57 @@ fn handed_in_bundles_are_graded_and_checked_for_integrity() {
     assert_eq!(again.code, 0);
     assert_eq!(first, files(&out));
 }
+
+/// deploy/grade-job.yaml runs real kubelab arguments: each index's args parse as a grade run of
+/// its own shard, the shard count matches the Job's completions, and the service account is
+/// the one deploy/kubelab-grader.yaml binds.
+#[test]
+fn the_grading_job_runs_one_shard_per_index() {
+    use clap::Parser;
+    let text = std::fs::read_to_string(root().join("deploy/grade-job.yaml")).unwrap();
+    let job_doc = text
+        .split("\n---\n")
+        .find(|d| d.contains("kind: Job\n"))
+        .unwrap();
+    let job: k8s_openapi::api::batch::v1::Job = serde_saphyr::from_str(job_doc).unwrap();
+    let spec = job.spec.unwrap();
+    assert_eq!(spec.completion_mode.as_deref(), Some("Indexed"));
+    let n = spec.completions.unwrap();
+    let pod = spec.template.spec.unwrap();
+    let args = pod.containers[0].args.clone().unwrap();
+    let mut shards = Vec::new();
+    for index in 0..n {
+        let argv: Vec<String> = std::iter::once("kubelab".to_owned())
+            .chain(
+                args.iter()
+                    .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &index.to_string())),
+            )
+            .collect();
+        let cli =
+            kubelab::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        let kubelab::cli::Command::Grade(g) = cli.command else {
+            panic!("not a grade run: {argv:?}")
+        };
+        let shard = g.shard.expect("each index grades a shard");
+        assert_eq!(
+            shard.count as i32, n,
+            "the shard count is the Job's completions"
+        );
+        assert!(
+            g.out.to_string_lossy().ends_with(&format!("part-{index}")),
+            "{:?}",
+            g.out
+        );
+        shards.push(shard.index);
+    }
+    assert_eq!(shards, (0..n as u32).collect::<Vec<_>>());
+    let grader = std::fs::read_to_string(root().join("deploy/kubelab-grader.yaml")).unwrap();
+    let sa = pod.service_account_name.unwrap();
+    assert!(
+        grader.contains(&format!(
+            "name: {sa}\n    namespace: {}",
+            job.metadata.namespace.unwrap()
+        )),
+        "the ClusterRoleBinding binds {sa}"
+    );
+}

@@ -239,3 +239,58 @@ fn colour_follows_flags_and_no_color() {
         "NO_COLOR and a pipe mean no colour"
     );
 }
+
+#[test]
+fn junit_output_for_pipelines() {
+    let r = common::kubelab(&[
+        "check",
+        "image-processor",
+        "-f",
+        "tests/fixtures/manifests/misspelt-field.yaml",
+        "--output",
+        "junit",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = roxmltree::Document::parse(&r.stdout).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .map(|c| c.attribute("name").unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "schema tests/fixtures/manifests/misspelt-field.yaml:10:3",
+            "parallelism-cap"
+        ]
+    );
+    let skipped = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("skipped")))
+        .count();
+    assert_eq!(skipped, 4, "live assertions are skipped offline");
+    let list = common::kubelab(&["list", "--output", "junit"]);
+    assert_eq!(list.code, 2);
+    assert!(
+        list.stderr
+            .contains("--output junit is for `check` and `grade`"),
+        "{}",
+        list.stderr
+    );
+}
+
+#[test]
+fn shell_completions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let r = common::kubelab(&["completions", shell]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stdout.contains("grade") && r.stdout.contains("--roster"),
+            "{shell}"
+        );
+    }
+}

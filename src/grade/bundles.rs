@@ -25,7 +25,7 @@ pub struct HandIn {
 
 /// `*.json` files at the top of the folder and one level down, in name order. Symbolic links
 /// are not followed: a hand-in cannot point the grader at another file.
-fn files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+pub fn files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let shown = dir.display().to_string();
     let mut out = Vec::new();
     let mut folders = vec![(dir.to_path_buf(), 0)];
@@ -66,23 +66,12 @@ fn named_learner(dir: &Path, path: &Path) -> String {
     }
 }
 
-/// Reads every hand-in; an unreadable one is kept (it will be flagged), not fatal.
-pub fn read_all(dir: &Path) -> Result<Vec<HandIn>, Error> {
-    if !dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "{} is not a folder of bundles",
-            dir.display()
-        )));
-    }
-    let mut out = Vec::new();
-    for path in files(dir)? {
-        let name = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let from_name = named_learner(dir, &path);
-        let bundle = crate::live::read_bundle(&path).map_err(|e| e.to_string());
+/// Reads one hand-in; an unreadable one is kept (it will be flagged), not fatal.
+pub fn read_one(dir: &Path, path: &Path) -> HandIn {
+    {
+        let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+        let from_name = named_learner(dir, path);
+        let bundle = crate::live::read_bundle(path).map_err(|e| e.to_string());
         let claimed = bundle.as_ref().ok().and_then(|b| b.learner.clone());
         let (learner, disagreement) = match claimed {
             Some(id) if id == from_name => (id, None),
@@ -97,12 +86,11 @@ pub fn read_all(dir: &Path) -> Result<Vec<HandIn>, Error> {
             }
             None => (from_name, None),
         };
-        out.push(HandIn {
+        HandIn {
             name,
             learner,
             disagreement,
             bundle,
-        });
+        }
     }
-    Ok(out)
 }

@@ -8,12 +8,12 @@
 pub mod bundles;
 pub mod gather;
 pub mod gradebook;
+mod handins;
 pub mod names;
 pub mod outputs;
 pub mod roster;
 pub mod summary;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
@@ -86,6 +86,27 @@ impl std::fmt::Display for Shard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
     }
+}
+
+/// Maps `f` over `items` on every core, keeping the order: judging a class is CPU work
+/// (parsing bundles, digests, facts, CEL) that is independent per learner.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let parts: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("a grading thread panicked"))
+            .collect()
+    })
 }
 
 /// What a run produced besides the gradebook: how the class was read.
@@ -164,7 +185,7 @@ pub async fn grade(
     let (learners, notes, api_calls) = match &req.source {
         Source::Bundles { dir, roster } => {
             let listed = roster.as_deref().map(roster::read).transpose()?;
-            let (learners, notes) = from_bundles(
+            let (learners, notes) = handins::grade(
                 &exercises,
                 dir,
                 listed,
@@ -196,7 +217,7 @@ pub async fn grade(
     })
 }
 
-type Graded = Vec<(String, Vec<ExerciseGrade>)>;
+pub(crate) type Graded = Vec<(String, Vec<ExerciseGrade>)>;
 
 fn mark_late(learner: &mut (String, Vec<ExerciseGrade>), deadline: jiff::Timestamp) {
     for e in &mut learner.1 {
@@ -226,7 +247,7 @@ fn late_by(secs: i64) -> String {
     }
 }
 
-fn in_shard(learners: Vec<Learner>, shard: Option<Shard>) -> Vec<Learner> {
+pub(crate) fn in_shard(learners: Vec<Learner>, shard: Option<Shard>) -> Vec<Learner> {
     learners
         .into_iter()
         .filter(|l| shard.is_none_or(|s| s.holds(&l.id)))
@@ -251,18 +272,15 @@ async fn from_cluster(
     progress.set_length(learners.len() as u64);
     let tick = || progress.inc(1);
     let gathered = gather::from_clusters(&learners, &targets, &req.target, &tick).await?;
-    let graded = learners
-        .iter()
-        .map(|l| {
-            let found = &gathered.found[&l.id];
-            let expected = l.cluster.as_deref().or(req.expect_cluster.as_deref());
-            let grades = exercises
-                .iter()
-                .map(|ex| grade_found(ex, found, expected))
-                .collect();
-            (l.id.clone(), grades)
-        })
-        .collect();
+    let graded = par_map(&learners, |l| {
+        let found = &gathered.found[&l.id];
+        let expected = l.cluster.as_deref().or(req.expect_cluster.as_deref());
+        let grades = exercises
+            .iter()
+            .map(|ex| grade_found(ex, found, expected))
+            .collect();
+        (l.id.clone(), grades)
+    });
     Ok((graded, gathered.notes, gathered.calls + listing_calls))
 }
 
@@ -304,7 +322,12 @@ fn grade_found(ex: &Exercise, found: &gather::Found, expected: Option<&str>) -> 
     grade
 }
 
-fn mismatch_cluster(ex: &Exercise, snap: &Snapshot, want: &str, source: String) -> ExerciseGrade {
+pub(crate) fn mismatch_cluster(
+    ex: &Exercise,
+    snap: &Snapshot,
+    want: &str,
+    source: String,
+) -> ExerciseGrade {
     ExerciseGrade::zero(
         ex,
         Flag::Mismatch,
@@ -329,167 +352,6 @@ fn completed_at(snap: &Snapshot, names: &[String]) -> Option<String> {
         .map(|t| t.0)
         .max()
         .map(|t| t.to_string())
-}
-
-fn from_bundles(
-    exercises: &[&Exercise],
-    dir: &std::path::Path,
-    roster: Option<Vec<Learner>>,
-    shard: Option<Shard>,
-    expect_cluster: Option<&str>,
-) -> Result<(Graded, Vec<String>), Error> {
-    let hand_ins = bundles::read_all(dir)?;
-    let mut notes = Vec::new();
-    let learners: Vec<Learner> = match roster {
-        Some(r) => r,
-        None => {
-            let mut ids: Vec<&str> = hand_ins.iter().map(|h| h.learner.as_str()).collect();
-            ids.sort();
-            ids.dedup();
-            ids.into_iter()
-                .map(|id| Learner {
-                    id: id.to_owned(),
-                    namespace: None,
-                    context: None,
-                    cluster: None,
-                    listed_at: format!("hand-ins in {}", dir.display()),
-                })
-                .collect()
-        }
-    };
-    let learners = in_shard(learners, shard);
-    let mut by_learner: BTreeMap<&str, Vec<&bundles::HandIn>> = BTreeMap::new();
-    for h in &hand_ins {
-        let exercise = hand_in_exercise(h);
-        if !exercises.iter().any(|e| e.id() == exercise) {
-            let why = match &h.bundle {
-                Ok(_) => format!(
-                    "it is a bundle of `{}`, which is not graded here",
-                    crate::report::clean(&exercise)
-                ),
-                Err(e) => format!(
-                    "it is not a readable bundle ({}) and its name names no graded exercise",
-                    crate::report::clean(e)
-                ),
-            };
-            notes.push(format!("ignored {}: {why}", crate::report::clean(&h.name)));
-        } else if learners.iter().any(|l| l.id == h.learner) {
-            by_learner.entry(&h.learner).or_default().push(h);
-        } else if shard.is_none() {
-            notes.push(format!(
-                "ignored {}: learner `{}` is not on the roster",
-                crate::report::clean(&h.name),
-                crate::report::clean(&h.learner)
-            ));
-        }
-    }
-    let graded = learners
-        .iter()
-        .map(|l| {
-            let theirs = by_learner.remove(l.id.as_str()).unwrap_or_default();
-            let expected = l.cluster.as_deref().or(expect_cluster);
-            let grades = exercises
-                .iter()
-                .map(|ex| grade_hand_ins(ex, &theirs, expected))
-                .collect();
-            (l.id.clone(), grades)
-        })
-        .collect();
-    Ok((graded, notes))
-}
-
-/// The exercise a hand-in is for: what the bundle says, else what its file name says.
-fn hand_in_exercise(h: &bundles::HandIn) -> String {
-    match &h.bundle {
-        Ok(b) => b.exercise.clone(),
-        Err(_) => {
-            let file = h.name.rsplit(['/', '\\']).next().unwrap_or(&h.name);
-            let stem = file.trim_end_matches(".json");
-            stem.rsplit('.').next().unwrap_or(stem).to_owned()
-        }
-    }
-}
-
-fn grade_hand_ins(
-    ex: &Exercise,
-    hand_ins: &[&bundles::HandIn],
-    expected: Option<&str>,
-) -> ExerciseGrade {
-    let mut mine: Vec<&&bundles::HandIn> = hand_ins
-        .iter()
-        .filter(|h| hand_in_exercise(h) == ex.id())
-        .collect();
-    let gathered_at = |h: &bundles::HandIn| {
-        h.bundle
-            .as_ref()
-            .map(|b| b.snapshot.gathered_at.clone())
-            .unwrap_or_default()
-    };
-    mine.sort_by_key(|h| (gathered_at(h), h.name.clone()));
-    let Some(chosen) = mine.last() else {
-        return ExerciseGrade::zero(
-            ex,
-            Flag::Missing,
-            "no bundle was handed in".into(),
-            String::new(),
-        );
-    };
-    let mut grade = grade_hand_in(ex, chosen, expected);
-    if mine.len() > 1 {
-        let names: Vec<String> = mine.iter().map(|h| crate::report::clean(&h.name)).collect();
-        grade.reasons.push(format!(
-            "{} bundles were handed in ({}); the last collected was graded",
-            mine.len(),
-            names.join(", ")
-        ));
-    }
-    grade
-}
-
-fn grade_hand_in(ex: &Exercise, h: &bundles::HandIn, expected: Option<&str>) -> ExerciseGrade {
-    let mut grade = judge_hand_in(ex, h, expected);
-    if let Some(d) = &h.disagreement {
-        grade.reasons.push(d.clone());
-    }
-    grade
-}
-
-fn judge_hand_in(ex: &Exercise, h: &bundles::HandIn, expected: Option<&str>) -> ExerciseGrade {
-    let source = format!("bundle {}", crate::report::clean(&h.name));
-    let bundle = match &h.bundle {
-        Ok(b) => b,
-        Err(why) => {
-            let why = format!("the bundle cannot be read: {}", crate::report::clean(why));
-            return ExerciseGrade::zero(ex, Flag::Tampered, why, source);
-        }
-    };
-    if !crate::live::intact(bundle) {
-        let why =
-            "the bundle was edited after it was collected (its digest does not match its content)";
-        return ExerciseGrade::zero(ex, Flag::Tampered, why.into(), source);
-    }
-    let version = crate::live::exercise_version(ex);
-    if let Some(v) = bundle.course_version.as_deref().filter(|v| *v != version) {
-        let why = format!(
-            "the bundle was collected for another version of this exercise ({v}, now {version}): ask for a new collection"
-        );
-        return ExerciseGrade::zero(ex, Flag::Mismatch, why, source);
-    }
-    if let Some(want) = expected
-        && bundle.snapshot.cluster.kube_system_uid.as_deref() != Some(want)
-    {
-        return mismatch_cluster(ex, &bundle.snapshot, want, source);
-    }
-    let report = crate::live::judge(ex, &bundle.snapshot, source);
-    let mut grade = ExerciseGrade::judged(&report, Some(bundle.snapshot.gathered_at.clone()));
-    grade.reasons.retain(|r| !r.starts_with("evidence from"));
-    if bundle.learner.is_none() {
-        grade.reasons.push(
-            "the bundle names no learner (collected without --learner): the file name was used"
-                .into(),
-        );
-    }
-    grade
 }
 
 #[cfg(test)]
