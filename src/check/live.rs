@@ -130,6 +130,10 @@ pub(super) fn evaluate(
             values.insert("expected".into(), expected.join(" and "));
             Ok((ok, Vec::new()))
         }
+        Kind::Records { object, check } => {
+            values.insert("object".into(), object.clone());
+            super::records::judge(target(ev, object)?, check, values)
+        }
         Kind::Logs {
             object,
             pattern,

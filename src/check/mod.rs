@@ -6,6 +6,7 @@
 pub mod expr;
 pub mod live;
 pub mod path;
+mod records;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -90,6 +91,10 @@ pub enum Kind {
         sequence: Option<String>,
         json_fields: Vec<String>,
     },
+    Records {
+        object: String,
+        check: crate::course::model::RecordsCheck,
+    },
     Event {
         object: String,
         reason: String,
@@ -169,6 +174,7 @@ const CHECK_KEYS: &[&str] = &[
     "duration",
     "concurrency",
     "logs",
+    "records",
     "event",
     "deleted",
     "expr",
@@ -185,6 +191,7 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
         a.duration.is_some(),
         a.concurrency.is_some(),
         a.logs.is_some(),
+        a.records.is_some(),
         a.event.is_some(),
         a.deleted.is_some(),
         a.expr.is_some(),
@@ -338,6 +345,21 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
                 max_active: c.max_active,
                 min_active: c.min_active,
                 min_running: c.min_running,
+            })
+        }
+        "records" => {
+            let r = a.records.as_ref().expect("checked above");
+            placeholders.extend(["records".into(), "field".into()]);
+            let object = target(&r.object, "/records/object", &mut errors);
+            if r.items.is_none() && !r.worker && r.levels.is_none() && !r.failures {
+                errors.push(err(
+                    "/records",
+                    "give at least one of `items`, `worker`, `levels`, `failures`",
+                ));
+            }
+            Some(Kind::Records {
+                object,
+                check: r.clone(),
             })
         }
         "logs" => {
@@ -533,6 +555,7 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
                 | Kind::Duration { .. }
                 | Kind::Concurrency { .. }
                 | Kind::Logs { .. }
+                | Kind::Records { .. }
                 | Kind::Event { .. }
                 | Kind::Deleted { .. }
         )

@@ -213,7 +213,7 @@ pub enum Phase {
 }
 
 /// One assertion. Exactly one of the check keys (`field`, `label`, `annotation`, `count`,
-/// `duration`, `concurrency`, `logs`, `event`, `deleted`, `expr`, `use`) must be given.
+/// `duration`, `concurrency`, `logs`, `records`, `event`, `deleted`, `expr`, `use`) must be given.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Assertion {
@@ -258,6 +258,9 @@ pub struct Assertion {
     /// Pod log lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<LogsCheck>,
+    /// Structured result records in pod logs, judged by what they say, not by field names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordsCheck>,
     /// An Event involving the Job or its pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventCheck>,
@@ -432,6 +435,33 @@ pub struct LogsCheck {
     /// Matching lines must be JSON objects holding these fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub json_fields: Vec<String>,
+}
+
+/// Structured result records: the machine-readable lines the pods wrote (a JSON object, or at
+/// least two `key=value` pairs), whatever field names the learner chose. Give one or more of
+/// the requirements; every pod that succeeded must have written at least one record.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsCheck {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The work items: some field must name all of them (`app-3.log`, `dataset-03`, or the
+    /// bare index, numbered from 0 or 1), each the same number of times (once, or once per
+    /// role such as a severity level), and no pod may name an item twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<u32>,
+    /// Every record names the worker that wrote it: its pod name, hostname, or its completion
+    /// index in a field such as `worker`, `index` or `pod`.
+    #[serde(default)]
+    pub worker: bool,
+    /// The records report at least this many severity levels, as field names (`errors`,
+    /// `warnings`) or as values (`ERROR`, `WARN`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<u32>,
+    /// Failed work items are visible: a record reports a failure (a value such as `invalid`,
+    /// `failed`, `error`, `false`), or a pod failed and was retried to completion.
+    #[serde(default)]
+    pub failures: bool,
 }
 
 /// An Event about the Job or its pods.
