@@ -167,12 +167,37 @@ pub fn assess(
         jobs,
         &needed,
     );
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|n| !derived.get(*n).is_some_and(|f| f.found))
+        .cloned()
+        .collect();
     let verdicts = exercise
         .assertions
         .iter()
-        .map(|a| a.judge(&evidence))
+        .map(|a| {
+            let about = a
+                .target()
+                .unwrap_or(names.first().map_or("", String::as_str));
+            if a.needs_run() && missing.iter().any(|m| m == about) {
+                // An assertion about a run never passes, or fails, without the run.
+                return a.pending(format!("pending: no run of {about} yet"));
+            }
+            a.judge(&evidence)
+        })
         .collect();
     let mut report = CheckReport::new(exercise, Mode::Live, source, Vec::new(), verdicts);
+    if !missing.is_empty() && exercise.assertions.iter().any(|a| a.needs_run()) {
+        report.passed = false;
+        notes.push(format!(
+            "nothing to judge yet for {}: apply your manifest (`kubectl apply -f {}`) or let kubelab run it (`kubelab run {} --file {}`), then check again",
+            missing.join(" and "),
+            exercise.file.learner_file,
+            exercise.id(),
+            exercise.file.learner_file
+        ));
+        report.pending = missing;
+    }
     report.facts = Some(Json::Object(all_facts));
     report.pitfalls = pitfalls;
     report.notes = notes;

@@ -59,6 +59,9 @@ pub struct CheckReport {
     /// Informational notes (e.g. how the evidence was gathered).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Target Jobs that have not run yet: their assertions are pending, not judged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
 }
 
 impl CheckReport {
@@ -111,6 +114,7 @@ impl CheckReport {
             pitfalls: Vec::new(),
             facts: None,
             notes: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -243,6 +247,8 @@ pub fn render_check(r: &CheckReport) -> String {
     let s = &r.score;
     let verdict = if r.passed {
         "PASSED".green().bold()
+    } else if !r.pending.is_empty() && s.failed == 0 {
+        "PENDING".yellow().bold()
     } else {
         "FAILED".red().bold()
     };
@@ -262,17 +268,38 @@ pub fn render_check(r: &CheckReport) -> String {
             if errors == 1 { "" } else { "s" }
         ));
     }
-    parts.push(format!(
-        "{}/{} points",
-        fmt_points(s.earned),
-        fmt_points(s.possible)
-    ));
+    parts.push(match r.mode {
+        Mode::Offline if s.skipped > 0 => format!(
+            "{} of the {} points judged before you apply ({} in all)",
+            fmt_points(s.earned),
+            fmt_points(s.possible),
+            s.exercise_points
+        ),
+        _ => format!("{}/{} points", fmt_points(s.earned), fmt_points(s.possible)),
+    });
     if s.skipped > 0 {
         let later = match r.mode {
             Mode::Offline => format!("{} judged on the cluster", s.skipped),
+            Mode::Live if !r.pending.is_empty() => {
+                format!(
+                    "{} pending until {} runs",
+                    s.skipped,
+                    r.pending.join(" and ")
+                )
+            }
             Mode::Live => format!("{} judged offline only", s.skipped),
         };
         parts.push(later);
+    }
+    if !r.pending.is_empty() && s.passed + s.failed == 0 {
+        parts = vec![
+            format!(
+                "{} assertions wait for {} to run",
+                s.skipped,
+                r.pending.join(" and ")
+            ),
+            format!("{} points to earn", s.exercise_points),
+        ];
     }
     let _ = writeln!(out, "\n{verdict}  {}", parts.join(" · "));
     out

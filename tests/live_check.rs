@@ -906,3 +906,25 @@ fn replace_deletes_kubelabs_own_job_and_applies_again() {
         live.run.stderr
     );
 }
+
+/// Before anything is applied, nothing about the run passes or fails: the live assertions are
+/// pending, the learner is told once how to start, and the exit code is not a pass.
+#[test]
+fn nothing_applied_yet_leaves_the_run_pending() {
+    let mut s = scenario("k8s-1.36", "u3-image-processor");
+    s.namespaces = HashMap::from([("fresh".to_owned(), "nothing-recorded-here".to_owned())]);
+    let live = check_live(s, "fresh", &["check", "image-processor"]);
+    assert_eq!(live.run.code, 1, "{}{}", live.run.stdout, live.run.stderr);
+    let out = &live.run.stdout;
+    assert!(
+        !out.contains('✓') && !out.contains('✗'),
+        "nothing passes or fails:\n{out}"
+    );
+    assert_eq!(
+        out.matches("kubectl apply -f image-processor.yaml").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("PENDING"), "{out}");
+    insta::assert_snapshot!("nothing_applied_yet", out);
+}

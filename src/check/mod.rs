@@ -911,6 +911,35 @@ impl Compiled {
         }
     }
 
+    /// The target this assertion is about (None: the exercise's default target, or, for
+    /// `deleted`, objects that must be absent).
+    pub fn target(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Field { object, .. }
+            | Kind::Key { object, .. }
+            | Kind::Count { object, .. }
+            | Kind::Duration { object, .. }
+            | Kind::Concurrency { object, .. }
+            | Kind::Logs { object, .. }
+            | Kind::Records { object, .. }
+            | Kind::Event { object, .. } => Some(object),
+            Kind::Deleted { .. } | Kind::Expr { .. } => None,
+        }
+    }
+
+    /// Whether the assertion judges its target's run. Those about what must be gone, or
+    /// counting the namespace's Jobs, hold without it (an absent Job is their evidence).
+    pub fn needs_run(&self) -> bool {
+        !matches!(
+            self.kind,
+            Kind::Deleted { .. }
+                | Kind::Count {
+                    kind: CountKind::Job,
+                    ..
+                }
+        )
+    }
+
     pub fn applies(&self, mode: Mode) -> bool {
         matches!(
             (self.phase, mode),
@@ -948,6 +977,11 @@ impl Compiled {
             values.get("expected").cloned(),
             details,
         )
+    }
+
+    /// A verdict left open: not judged, no points either way.
+    pub fn pending(&self, message: String) -> Verdict {
+        self.verdict(Status::Skipped, message, None, None, Vec::new())
     }
 
     fn verdict(
