@@ -135,9 +135,18 @@ pub async fn connect(target: &Target) -> Result<(Client, String), Error> {
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let url = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| Error::Cluster {
-        message: format!("cannot set up a client for {url}: {e}"),
-        help: None,
+    let client = Client::try_from(config).map_err(|e| {
+        let text = chain(&e);
+        match tls_advice(&text, &url) {
+            Some((message, help)) => Error::Cluster {
+                message,
+                help: Some(help),
+            },
+            None => Error::Cluster {
+                message: format!("cannot set up a client for {url}: {text}"),
+                help: None,
+            },
+        }
     })?;
     Ok((client, namespace))
 }
@@ -195,7 +204,14 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
             let text = chain(&e);
             let lower = text.to_lowercase();
-            if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+            if let Some((message, help)) = tls_advice(&text, "the server") {
+                Error::Cluster {
+                    message: format!("{message} (while {what})"),
+                    help: Some(help),
+                }
+            } else if lower.contains("certificate")
+                || lower.contains("tls")
+                || lower.contains("handshake")
             {
                 Error::Cluster {
                     message: format!("TLS failure while {what}: {text}"),
@@ -219,11 +235,60 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
                 }
             }
         }
+        kube::Error::Auth(auth) => Error::Cluster {
+            message: format!(
+                "your kubeconfig's credentials could not be obtained while {what}: {}",
+                chain(auth)
+            ),
+            help: Some(
+                "if the kubeconfig runs a credential plugin (exec: aws, gke-gcloud-auth-plugin, kubelogin), run that command yourself to see why it fails, or log in again".into(),
+            ),
+        },
         other => Error::Cluster {
             message: format!("while {what}: {other}"),
             help: None,
         },
     }
+}
+
+/// TLS failures in plain words: what is wrong and what to do. `text` is the error chain as
+/// rustls and kube report it; `server` names the server for the message.
+pub fn tls_advice(text: &str, server: &str) -> Option<(String, String)> {
+    let has = |needle: &str| text.contains(needle);
+    let (message, help) = if has("UnsupportedCertVersion") {
+        (
+            "your client certificate (client-certificate-data in the kubeconfig) is X.509 version 1, which kubelab's TLS library refuses (kubectl accepts it)".to_owned(),
+            "re-issue it as version 3: sign it with extensions, e.g. `openssl x509 -req -in user.csr -CA ca.crt -CAkey ca.key -days 365 -extfile <(printf 'basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\nextendedKeyUsage=clientAuth') -out user.crt`".to_owned(),
+        )
+    } else if has("Expired") {
+        (
+            format!("a certificate has expired: {server}'s, or your client certificate"),
+            "renew it (your cluster's tool: kubeadm certs renew, minikube start, or ask for a new kubeconfig), and check that this machine's clock is right".to_owned(),
+        )
+    } else if has("NotValidYet") {
+        (
+            "a certificate is not valid yet: this machine's clock is probably behind".to_owned(),
+            "set the clock right (timedatectl, NTP) and try again".to_owned(),
+        )
+    } else if has("UnknownIssuer") || has("BadSignature") {
+        (
+            format!("{server}'s certificate is not signed by the certificate authority in your kubeconfig (certificate-authority-data)"),
+            "the kubeconfig belongs to another cluster, or the cluster was re-created: get a fresh kubeconfig (minikube update-context, kind export kubeconfig, k3s: /etc/rancher/k3s/k3s.yaml)".to_owned(),
+        )
+    } else if has("NotValidForName") || has("CertNotValidForName") {
+        (
+            format!("{server}'s certificate is not issued for the address in your kubeconfig"),
+            "connect with a name or IP the certificate lists (`openssl s_client -connect HOST:PORT </dev/null | openssl x509 -noout -ext subjectAltName` shows them), or set tls-server-name in the kubeconfig's cluster".to_owned(),
+        )
+    } else if has("private key") {
+        (
+            "the client key in your kubeconfig (client-key-data) cannot be used".to_owned(),
+            "give a PEM key (PKCS#8, RSA or EC) that matches client-certificate-data; re-export the kubeconfig if unsure".to_owned(),
+        )
+    } else {
+        return None;
+    };
+    Some((message, help))
 }
 
 /// An error with its causes, `a: b: c`, without repeats.
@@ -529,6 +594,38 @@ pub async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_failures_in_plain_words() {
+        // As kube-rs and rustls report them.
+        let v1 = "rustls tls error: invalid private key: invalid peer certificate: Other(OtherError(UnsupportedCertVersion))";
+        let (m, h) = tls_advice(v1, "x").unwrap();
+        assert!(
+            m.contains("X.509 version 1") && h.contains("openssl x509 -req"),
+            "{m} {h}"
+        );
+        let cases = [
+            (
+                "invalid peer certificate: UnknownIssuer",
+                "not signed by the certificate authority",
+            ),
+            ("invalid peer certificate: Expired", "has expired"),
+            (
+                "invalid peer certificate: NotValidForName",
+                "not issued for the address",
+            ),
+            (
+                "invalid peer certificate: CertNotValidForName(..)",
+                "not issued for the address",
+            ),
+            ("failed to load private key: no private key", "client key"),
+        ];
+        for (text, says) in cases {
+            let (m, _) = tls_advice(text, "the server").unwrap_or_else(|| panic!("{text}"));
+            assert!(m.contains(says), "{text}: {m}");
+        }
+        assert!(tls_advice("connection refused", "x").is_none());
+    }
 
     #[test]
     fn quota_and_admission_denials_are_not_permission_problems() {

@@ -258,3 +258,151 @@ fn grade_a_class_on_a_real_cluster() {
         "the audit log shows the grader's reads ({reads})"
     );
 }
+
+/// TLS failures in plain words, with certificates made here: a client certificate of X.509
+/// version 1 (kubectl accepts it; rustls does not) and a kubeconfig trusting another CA.
+#[test]
+fn tls_failures_are_explained_on_a_real_cluster() {
+    let Some(kubeconfig) = std::env::var_os("KUBELAB_E2E_KUBECONFIG") else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to test TLS failures on a real cluster");
+        return;
+    };
+    let kit = std::path::Path::new(&kubeconfig)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let (ca, ca_key, other_ca) = (
+        kit.join("pki/ca.crt"),
+        kit.join("pki/ca.key"),
+        kit.join("pki/untrusted-ca.crt"),
+    );
+    let has_openssl = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok();
+    if !(ca_key.exists() && other_ca.exists() && has_openssl) {
+        eprintln!(
+            "skipped: needs openssl and the cluster's CA key ({}), as shared/k8s has",
+            ca_key.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &d("v1.key"),
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &d("v1.key"),
+        "-subj",
+        "/CN=v1-user",
+        "-out",
+        &d("v1.csr"),
+    ]);
+    // No extensions: OpenSSL writes a version 1 certificate.
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &d("v1.csr"),
+        "-CA",
+        ca.to_str().unwrap(),
+        "-CAkey",
+        ca_key.to_str().unwrap(),
+        "-CAserial",
+        &d("ca.srl"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        &d("v1.crt"),
+    ]);
+    let b64 = |path: &str| {
+        use std::io::Write;
+        let bytes = std::fs::read(path).unwrap();
+        let mut child = std::process::Command::new("base64")
+            .arg("-w0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let admin = std::fs::read_to_string(&kubeconfig).unwrap();
+    let replace = |text: &str, key: &str, value: &str| -> String {
+        text.lines()
+            .map(|l| match l.split_once(&format!("{key}: ")) {
+                Some((indent, _)) => format!("{indent}{key}: {value}"),
+                None => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let v1 = replace(
+        &replace(&admin, "client-certificate-data", &b64(&d("v1.crt"))),
+        "client-key-data",
+        &b64(&d("v1.key")),
+    );
+    let untrusting = replace(
+        &admin,
+        "certificate-authority-data",
+        &b64(other_ca.to_str().unwrap()),
+    );
+    for (name, text, says) in [
+        ("v1", v1, "X.509 version 1"),
+        (
+            "other-ca",
+            untrusting,
+            "not signed by the certificate authority in your kubeconfig",
+        ),
+    ] {
+        let kc = d(&format!("{name}.kubeconfig"));
+        std::fs::write(&kc, text).unwrap();
+        let r = kubelab_env(
+            &root(),
+            &[
+                "check",
+                "slow-sequential",
+                "--kubeconfig",
+                &kc,
+                "-n",
+                "default",
+            ],
+            None,
+            &[],
+        );
+        assert_eq!(r.code, 3, "{name}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(says), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("help:"),
+            "{name} says what to do: {}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("OtherError"),
+            "{name}: no library jargon: {}",
+            r.stderr
+        );
+    }
+}

@@ -566,3 +566,89 @@ fn the_grading_job_runs_one_shard_per_index() {
         "the ClusterRoleBinding binds {sa}"
     );
 }
+
+/// A class spread over two clusters: the roster's `context` column picks each learner's
+/// cluster from one kubeconfig, and each cluster is read once, cluster-wide.
+#[test]
+fn a_roster_context_column_spreads_the_class_over_clusters() {
+    let half = |ns: &str, runs: &[&str]| Scenario {
+        merged: HashMap::from([(
+            ns.to_owned(),
+            runs.iter().map(|r| (*r).to_owned()).collect(),
+        )]),
+        namespace_labels: HashMap::new(),
+        ..class(false)
+    };
+    let east = ApiServer::start(half(
+        "u-alice",
+        &["u3-unreliable-workers-fixed", "u3-dynamic-workload-fixed"],
+    ));
+    let west = ApiServer::start(half(
+        "u-bob",
+        &["u3-unreliable-workers", "u3-dynamic-workload"],
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = |name: &str, s: &ApiServer| {
+        format!(
+            "- name: {name}\n  cluster:\n    server: http://{}\n",
+            s.addr
+        )
+    };
+    let context =
+        |name: &str| format!("- name: {name}\n  context:\n    cluster: {name}\n    user: u\n");
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n{}{}contexts:\n{}{}current-context: east\nusers:\n- name: u\n  user:\n    token: {TOKEN}\n",
+            cluster("east", &east),
+            cluster("west", &west),
+            context("east"),
+            context("west")
+        ),
+    )
+    .unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "learner,namespace,context\nalice,u-alice,east\nbob,u-bob,west\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let r = kubelab_env(
+        &root(),
+        &[
+            "grade",
+            "unreliable-workers",
+            "dynamic-workload",
+            "--roster",
+            roster.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let csv = read(&out, "gradebook.csv");
+    assert!(csv.contains("\nalice,15,15,30,30,100,\n"), "{csv}");
+    assert!(csv.contains("\nbob,7.5,2.7,10.2,30,34,\n"), "{csv}");
+    for (server, theirs, other) in [(&east, "u-alice", "u-bob"), (&west, "u-bob", "u-alice")] {
+        let seen = server.requests();
+        assert_eq!(
+            seen.iter()
+                .filter(|r| r.contains("/apis/batch/v1/jobs"))
+                .count(),
+            1,
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter()
+                .any(|r| r.contains(&format!("/namespaces/{theirs}/pods/"))),
+            "{seen:?}"
+        );
+        assert!(!seen.iter().any(|r| r.contains(other)), "{seen:?}");
+    }
+}
