@@ -172,3 +172,25 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Reads a whole file that comes from outside (a bundle, a roster), refusing it past `limit`
+/// bytes without reading more than that; `what` names it in the error ("the roster").
+pub fn read_bounded(path: &std::path::Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&shown, e))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(&shown, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::input(Diagnostic::file(
+            &shown,
+            format!(
+                "{what} is larger than the {} MiB limit",
+                limit / (1024 * 1024)
+            ),
+        )));
+    }
+    Ok(bytes)
+}

@@ -309,22 +309,8 @@ pub fn bundle(exercise: &Exercise, learner: Option<String>, snapshot: Snapshot) 
 
 /// Reads a bundle: bounded size, known version, intact digest.
 pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
-    use std::io::Read;
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(&shown, e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_BUNDLE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(&shown, e))?;
-    if bytes.len() as u64 > MAX_BUNDLE_BYTES {
-        return Err(Error::input(Diagnostic::file(
-            &shown,
-            format!(
-                "bundle is larger than the {} MiB limit",
-                MAX_BUNDLE_BYTES / (1024 * 1024)
-            ),
-        )));
-    }
+    let bytes = crate::error::read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
     // The common case, a well-formed bundle of this version, in one parse; anything else is
     // parsed again step by step to say exactly what is wrong.
     if let Ok(bundle) = serde_json::from_slice::<Bundle>(&bytes)

@@ -2,7 +2,6 @@
 //! (`learner,namespace[,context][,cluster]`) or built from labelled namespaces.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Diagnostic, Error};
@@ -30,22 +29,8 @@ pub struct Learner {
 /// Reads and validates a roster: bounded size, known columns, no duplicate learner or
 /// namespace (an error names both rows), namespaces that are valid Kubernetes names.
 pub fn read(path: &Path) -> Result<Vec<Learner>, Error> {
-    let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(&shown, e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_ROSTER_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(&shown, e))?;
-    if bytes.len() as u64 > MAX_ROSTER_BYTES {
-        return Err(Error::input(Diagnostic::file(
-            &shown,
-            format!(
-                "the roster is larger than the {} MiB limit",
-                MAX_ROSTER_BYTES / (1024 * 1024)
-            ),
-        )));
-    }
-    parse(&shown, &bytes)
+    let bytes = crate::error::read_bounded(path, MAX_ROSTER_BYTES, "the roster")?;
+    parse(&path.display().to_string(), &bytes)
 }
 
 /// Parses roster CSV text; `shown` names the file in errors.
