@@ -31,11 +31,96 @@ fn run_check_and_clean_on_a_real_cluster() {
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("Your predictions"));
+    let audit = AuditWindow::open(&kc);
     let check = with(&["check", "slow-sequential"]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("b.json");
+    let collect = with(&["collect", "slow-sequential", "-o", bundle.to_str().unwrap()]);
+    assert_eq!(collect.code, 0, "{}", collect.stderr);
+    let timeline = with(&["timeline", "slow-sequential"]);
+    assert_eq!(timeline.code, 0, "{}", timeline.stderr);
+    if let Some(seen) = audit.as_ref().map(|a| a.requests_in(&ns)) {
+        assert!(
+            seen.len() >= 6,
+            "check, collect and timeline read: {seen:?}"
+        );
+        for (verb, what) in &seen {
+            assert!(
+                ["get", "list", "watch"].contains(&verb.as_str()),
+                "a read-only command wrote: {verb} {what}"
+            );
+        }
+    }
+    let audit = AuditWindow::open(&kc);
     let clean = with(&["clean", "slow-sequential"]);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert!(clean.stdout.contains("deleted"), "{}", clean.stdout);
+    if let Some(seen) = audit.as_ref().map(|a| a.requests_in(&ns)) {
+        let deletes: Vec<&String> = seen
+            .iter()
+            .filter(|(v, _)| v != "get" && v != "list" && v != "watch")
+            .map(|(v, w)| {
+                assert_eq!(v, "delete", "clean only deletes: {w}");
+                w
+            })
+            .collect();
+        assert_eq!(
+            deletes,
+            ["jobs/slow-sequential"],
+            "clean deleted only the Job kubelab labelled"
+        );
+    }
+}
+
+/// The API server's audit log from now on (shared/k8s writes one beside its kubeconfig): what
+/// was asked of the server, not what kubelab says it asked.
+struct AuditWindow {
+    path: std::path::PathBuf,
+    start: u64,
+}
+
+impl AuditWindow {
+    fn open(kubeconfig: &str) -> Option<AuditWindow> {
+        let path = std::path::Path::new(kubeconfig)
+            .parent()?
+            .join("logs/audit.log");
+        let start = std::fs::metadata(&path).ok()?.len();
+        Some(AuditWindow { path, start })
+    }
+
+    /// (verb, resource/name) of every user request about objects in `namespace` since
+    /// opening.
+    fn requests_in(&self, namespace: &str) -> Vec<(String, String)> {
+        std::thread::sleep(std::time::Duration::from_secs(2)); // the audit backend batches
+        let bytes = std::fs::read(&self.path).unwrap();
+        String::from_utf8_lossy(&bytes[self.start as usize..])
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| {
+                e["objectRef"]["namespace"] == namespace && e["stage"] == "ResponseComplete"
+            })
+            // The control plane's own requests (the garbage collector removing the Job's pods).
+            .filter(|e| {
+                !e["user"]["username"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("system:")
+            })
+            .map(|e| {
+                let r = &e["objectRef"];
+                let name = r["name"].as_str().unwrap_or("");
+                let sub = r["subresource"]
+                    .as_str()
+                    .map(|s| format!("/{s}"))
+                    .unwrap_or_default();
+                (
+                    e["verb"].as_str().unwrap_or("").to_owned(),
+                    format!("{}/{name}{sub}", r["resource"].as_str().unwrap_or("")),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Namespaces and cluster-wide RBAC the grading test made, removed however the test ends.
