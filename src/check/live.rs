@@ -167,7 +167,8 @@ pub(super) fn evaluate(
                 );
                 return Ok((false, Vec::new()));
             }
-            let mut problems: Vec<String> = Vec::new();
+            // (requirement, pod, what was seen): grouped into one message per requirement.
+            let mut problems: Vec<(&'static str, String, String)> = Vec::new();
             let mut good_pods = 0;
             let mut identities: BTreeMap<String, String> = BTreeMap::new();
             for pod in &pods {
@@ -185,9 +186,10 @@ pub(super) fn evaluate(
                     if !is_match {
                         if *all_lines {
                             pod_ok = false;
-                            problems.push(format!(
-                                "pod {pod}: line \"{}\" does not match",
-                                clean(&cut(line))
+                            problems.push((
+                                "unmatched",
+                                (*pod).clone(),
+                                format!("\"{}\"", clean(&cut(line))),
                             ));
                         }
                         continue;
@@ -199,22 +201,26 @@ pub(super) fn evaluate(
                                     json_fields.iter().filter(|f| !m.contains_key(*f)).collect();
                                 if !absent.is_empty() {
                                     pod_ok = false;
-                                    problems.push(format!(
-                                        "pod {pod}: JSON line lacks {}",
-                                        absent
-                                            .iter()
-                                            .map(|s| s.as_str())
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
+                                    let names: Vec<&str> =
+                                        absent.iter().map(|s| s.as_str()).collect();
+                                    problems.push((
+                                        "json-lacks",
+                                        (*pod).clone(),
+                                        format!(
+                                            "\"{}\" lacks {}",
+                                            clean(&cut(line)),
+                                            names.join(", ")
+                                        ),
                                     ));
                                     continue;
                                 }
                             }
                             _ => {
                                 pod_ok = false;
-                                problems.push(format!(
-                                    "pod {pod}: line \"{}\" is not a JSON object",
-                                    clean(&cut(line))
+                                problems.push((
+                                    "not-json",
+                                    (*pod).clone(),
+                                    format!("\"{}\"", clean(&cut(line))),
                                 ));
                                 continue;
                             }
@@ -227,9 +233,13 @@ pub(super) fn evaluate(
                             match identities.get(&id) {
                                 Some(other) if other != *pod => {
                                     pod_ok = false;
-                                    problems.push(format!(
-                                        "pods {other} and {pod} both call themselves {}",
-                                        clean(&id)
+                                    problems.push((
+                                        "duplicate",
+                                        (*pod).clone(),
+                                        format!(
+                                            "pods {other} and {pod} both call themselves {}",
+                                            clean(&id)
+                                        ),
                                     ));
                                 }
                                 _ => {
@@ -242,27 +252,35 @@ pub(super) fn evaluate(
                         }
                     }
                 }
+                let first_line = log.iter().find(|l| !l.trim().is_empty());
                 if matched == 0 {
                     pod_ok = false;
-                    problems.push(format!("pod {pod}: no matching line"));
-                }
-                if let Some(expect) = lines
+                    let seen = first_line.map_or("an empty log".to_owned(), |l| {
+                        format!("first line \"{}\"", clean(&cut(l)))
+                    });
+                    problems.push(("no-match", (*pod).clone(), seen));
+                } else if let Some(expect) = lines
                     && !expect.test(Some(&Json::from(matched)))
                 {
                     pod_ok = false;
-                    problems.push(format!(
-                        "pod {pod}: {matched} matching lines, expected {}",
-                        expect.describe()
+                    problems.push((
+                        "count",
+                        (*pod).clone(),
+                        format!("{matched} matching lines, expected {}", expect.describe()),
                     ));
                 }
                 if sequence.is_some() {
                     let want: Vec<i64> = (1..=seq.len() as i64).collect();
                     if seq != want {
                         pod_ok = false;
-                        problems.push(format!(
-                            "pod {pod}: items came as {}, not 1..{} in order",
-                            seq.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
-                            seq.len()
+                        problems.push((
+                            "sequence",
+                            (*pod).clone(),
+                            format!(
+                                "items came as {}, not 1..{} in order",
+                                seq.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+                                seq.len()
+                            ),
                         ));
                     }
                 }
@@ -272,18 +290,11 @@ pub(super) fn evaluate(
                 PodQuantifier::Every => problems.is_empty(),
                 PodQuantifier::Any => good_pods > 0,
             };
+            let grouped = group_problems(&problems);
             let summary = if problems.is_empty() || (ok && *quantifier == PodQuantifier::Any) {
                 format!("{good_pods} of {} pods' logs as required", pods.len())
             } else {
-                format!(
-                    "{}{}",
-                    problems[0],
-                    if problems.len() > 1 {
-                        format!(" (and {} more)", problems.len() - 1)
-                    } else {
-                        String::new()
-                    }
-                )
+                grouped[0].clone()
             };
             values.insert("value".into(), summary);
             values.insert(
@@ -294,7 +305,7 @@ pub(super) fn evaluate(
             let details = if ok {
                 Vec::new()
             } else {
-                problems.into_iter().skip(1).take(5).collect()
+                grouped.into_iter().skip(1).collect()
             };
             Ok((ok, details))
         }
@@ -381,5 +392,75 @@ fn cut(s: &str) -> String {
         format!("{}...", s.chars().take(117).collect::<String>())
     } else {
         s.to_owned()
+    }
+}
+
+/// One message per failed requirement: how many pods, which (the first few), and the first
+/// thing seen, in the order the requirements first failed.
+fn group_problems(problems: &[(&'static str, String, String)]) -> Vec<String> {
+    let mut order: Vec<&str> = Vec::new();
+    for (kind, _, _) in problems {
+        if !order.contains(kind) {
+            order.push(kind);
+        }
+    }
+    order
+        .into_iter()
+        .map(|kind| {
+            let mine: Vec<&(&str, String, String)> =
+                problems.iter().filter(|p| p.0 == kind).collect();
+            let mut pods: Vec<&str> = mine.iter().map(|p| p.1.as_str()).collect();
+            pods.dedup();
+            let what = match kind {
+                "unmatched" => "have lines that do not match the expected form",
+                "json-lacks" => "wrote JSON lines without the required fields",
+                "not-json" => "wrote matching lines that are not JSON objects",
+                "no-match" => "wrote no matching line",
+                "count" => "wrote the wrong number of matching lines",
+                "duplicate" => "share an identity with another pod",
+                _ => "did not log the items in order",
+            };
+            let shown: Vec<&str> = pods.iter().take(3).copied().collect();
+            let more = pods.len().saturating_sub(3);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "{} pod(s) {what} ({}{more}); first: {}",
+                pods.len(),
+                shown.join(", "),
+                mine[0].2
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_problems;
+
+    #[test]
+    fn one_message_per_failed_requirement() {
+        let p = |kind, pod: &str, text: &str| (kind, pod.to_owned(), text.to_owned());
+        let problems = vec![
+            p("no-match", "w-1", "first line \"starting\""),
+            p("no-match", "w-2", "first line \"hello\""),
+            p(
+                "duplicate",
+                "w-3",
+                "pods w-2 and w-3 both call themselves x",
+            ),
+            p("no-match", "w-4", "an empty log"),
+            p("no-match", "w-5", "an empty log"),
+        ];
+        assert_eq!(
+            group_problems(&problems),
+            [
+                "4 pod(s) wrote no matching line (w-1, w-2, w-4 and 1 more); first: first line \"starting\"",
+                "1 pod(s) share an identity with another pod (w-3); first: pods w-2 and w-3 both call themselves x",
+            ]
+        );
     }
 }
