@@ -454,9 +454,9 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     exercise: Some(exercise),
                     ..
                 } => Course::load_for(&root, exercise)?,
-                Command::Run { exercise, .. } | Command::Race { exercise, .. } => {
-                    Course::load_for(&root, exercise)?
-                }
+                // A run may need another exercise's reference first (prerequisites).
+                Command::Run { .. } => Course::load(&root)?,
+                Command::Race { exercise, .. } => Course::load_for(&root, exercise)?,
                 Command::Hint { exercise, .. } => Course::load_for(&root, exercise)?,
                 _ => Course::load(&root)?,
             };
@@ -759,9 +759,15 @@ fn run_on_course(
             } else {
                 crate::run::predictions_from_flags(ex, &predict)?
             };
-            let outcome = runtime()?.block_on(crate::run::execute(
+            let prerequisites = if reference {
+                prerequisites(course, ex, &run_id)?
+            } else {
+                Vec::new()
+            };
+            let outcome = runtime()?.block_on(crate::run::execute_after(
                 &cluster.target(),
                 ex,
+                prerequisites,
                 &[jobs],
                 limit,
                 replace,
@@ -954,6 +960,30 @@ fn run_on_course(
             unreachable!("handled before loading")
         }
     }
+}
+
+/// The Jobs this exercise compares with that another exercise's reference makes (its other
+/// targets that are some exercise's first target), with those references ready to run.
+fn prerequisites(
+    course: &Course,
+    ex: &crate::course::Exercise,
+    run_id: &str,
+) -> Result<Vec<crate::run::Prerequisite>, Error> {
+    let mut out = Vec::new();
+    for job in ex.target_names().into_iter().skip(1) {
+        let Some(other) = course
+            .exercises()
+            .find(|o| o.id() != ex.id() && o.target_names().first() == Some(&job))
+        else {
+            continue;
+        };
+        let mut heat = Vec::new();
+        for source in crate::show::read_references(course, other)? {
+            heat.extend(crate::run::labelled_jobs(other, &source, run_id)?);
+        }
+        out.push(crate::run::Prerequisite { job, heat });
+    }
+    Ok(out)
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {

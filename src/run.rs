@@ -279,19 +279,64 @@ pub async fn execute(
     limit: jiff::SignedDuration,
     replace: bool,
 ) -> Result<Option<crate::cluster::Snapshot>, Error> {
+    execute_after(target, ex, Vec::new(), heats, limit, replace).await
+}
+
+/// A Job another exercise's reference makes, which this exercise compares with.
+pub struct Prerequisite {
+    /// The Job that must be there: `slow-sequential`.
+    pub job: String,
+    /// The other exercise's labelled reference Jobs, run first when the Job is missing.
+    pub heat: Vec<Json>,
+}
+
+/// [`execute`], first running each prerequisite whose Job is not in the namespace yet, so that
+/// a run can be judged on its own (parallel-processing is compared with slow-sequential).
+pub async fn execute_after(
+    target: &crate::cluster::Target,
+    ex: &Exercise,
+    prerequisites: Vec<Prerequisite>,
+    heats: &[Vec<Json>],
+    limit: jiff::SignedDuration,
+    replace: bool,
+) -> Result<Option<crate::cluster::Snapshot>, Error> {
     let (client, namespace) = crate::cluster::connect(target).await?;
-    for heat in heats {
+    let mut all: Vec<Vec<Json>> = Vec::new();
+    for p in prerequisites {
+        let jobs: kube::Api<k8s_openapi::api::batch::v1::Job> =
+            kube::Api::namespaced(client.clone(), &namespace);
+        let there = jobs
+            .get_opt(&p.job)
+            .await
+            .map_err(|e| {
+                crate::cluster::explain(e, &format!("looking for Job {}", p.job), &namespace)
+            })?
+            .is_some();
+        if !there {
+            eprintln!(
+                "{} compares with Job {}, which is not in namespace {namespace}: running its reference first",
+                ex.id(),
+                p.job
+            );
+            all.push(p.heat);
+        }
+    }
+    all.extend(heats.iter().cloned());
+    for heat in &all {
         let applied = apply(&client, &namespace, heat, replace).await?;
-        let run_id = heat
-            .first()
-            .and_then(|j| j.pointer("/metadata/labels"))
-            .and_then(|l| l.get(RUN_LABEL))
-            .and_then(Json::as_str)
-            .unwrap_or_default();
+        let label = |key: &str| {
+            heat.first()
+                .and_then(|j| j.pointer("/metadata/labels"))
+                .and_then(|l| l.get(key))
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         eprintln!(
-            "applied {} in namespace {namespace} (labels {EXERCISE_LABEL}={}, {RUN_LABEL}={run_id})",
+            "applied {} in namespace {namespace} (labels {EXERCISE_LABEL}={}, {RUN_LABEL}={})",
             applied.join(", "),
-            ex.id()
+            label(EXERCISE_LABEL),
+            label(RUN_LABEL)
         );
         let started = std::time::Instant::now();
         let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -127,6 +127,8 @@ impl AuditWindow {
 struct Class {
     kubeconfig: String,
     namespaces: Vec<String>,
+    /// A ClusterRoleBinding this test made.
+    binding: Option<String>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -173,7 +175,9 @@ impl Drop for Class {
             }
             let crb: kube::Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> =
                 kube::Api::all(client);
-            let _ = crb.delete("kubelab-e2e-grader", &Default::default()).await;
+            if let Some(b) = &self.binding {
+                let _ = crb.delete(b, &Default::default()).await;
+            }
         });
     }
 }
@@ -215,6 +219,7 @@ fn grade_a_class_on_a_real_cluster() {
     let class = Class {
         kubeconfig: kc.clone(),
         namespaces: namespaces.clone(),
+        binding: Some("kubelab-e2e-grader".into()),
         runtime: tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -490,4 +495,62 @@ fn tls_failures_are_explained_on_a_real_cluster() {
             r.stderr
         );
     }
+}
+
+/// A reference run passes on its own: parallel-processing is compared with slow-sequential,
+/// so in a fresh namespace `kubelab run parallel-processing --reference` runs slow-sequential's
+/// reference first, then its own, and is judged PASSED with full points.
+#[test]
+fn a_reference_run_brings_what_it_compares_with() {
+    use k8s_openapi::api::core::v1::Namespace;
+    let Some(kubeconfig) = std::env::var_os("KUBELAB_E2E_KUBECONFIG") else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run a reference on a real cluster");
+        return;
+    };
+    let kc = kubeconfig.to_string_lossy().into_owned();
+    let ns = format!("kl-prereq-{}", std::process::id());
+    let class = Class {
+        kubeconfig: kc.clone(),
+        namespaces: vec![ns.clone()],
+        binding: None,
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    let mut n = Namespace::default();
+    n.metadata.name = Some(ns.clone());
+    class.apply(n);
+    let r = kubelab_env(
+        &root(),
+        &[
+            "run",
+            "parallel-processing",
+            "--reference",
+            "--predict",
+            "60s",
+            "--predict",
+            "3",
+            "--timeout",
+            "6m",
+            "--kubeconfig",
+            &kc,
+            "-n",
+            &ns,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("compares with Job slow-sequential, which is not in namespace"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("PASSED") && r.stdout.contains("10/10 points"),
+        "{}",
+        r.stdout
+    );
 }

@@ -596,6 +596,14 @@ fn shipped_sample_bundle_is_a_real_collection() {
 fn run_applies_with_labels_watches_judges_and_compares_predictions() {
     for version in ["k8s-1.24", "k8s-1.36"] {
         let mut s = scenario(version, "watch-parallel-processing");
+        // slow-sequential already ran here: the reference run needs no prerequisite.
+        s.merged.insert(
+            "watch-parallel-processing".into(),
+            vec![
+                "watch-parallel-processing".into(),
+                "u3-slow-sequential".into(),
+            ],
+        );
         s.watch_run = Some("watch-parallel-processing".into());
         let live = check_live(
             s,
@@ -713,6 +721,14 @@ fn run_explains_an_immutable_field() {
 #[test]
 fn replace_never_deletes_a_job_kubelab_did_not_create() {
     let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    // slow-sequential already ran here: the reference run needs no prerequisite.
+    s.merged.insert(
+        "watch-parallel-processing".into(),
+        vec![
+            "watch-parallel-processing".into(),
+            "u3-slow-sequential".into(),
+        ],
+    );
     s.apply_immutable = true;
     let live = check_live(
         s,
@@ -744,6 +760,14 @@ fn replace_never_deletes_a_job_kubelab_did_not_create() {
 #[test]
 fn ctrl_c_stops_watching_and_leaves_the_cluster_alone() {
     let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    // slow-sequential already ran here: the reference run needs no prerequisite.
+    s.merged.insert(
+        "watch-parallel-processing".into(),
+        vec![
+            "watch-parallel-processing".into(),
+            "u3-slow-sequential".into(),
+        ],
+    );
     s.watch_hangs = true;
     let server = ApiServer::start(s);
     let dir = tempfile::tempdir().unwrap();
@@ -829,6 +853,14 @@ fn on_a_terminal(args: &[&str], input: &str, state: &std::path::Path) -> String 
 #[test]
 fn predictions_and_ratings_are_asked_on_a_terminal() {
     let mut s = scenario("k8s-1.36", "watch-parallel-processing");
+    // slow-sequential already ran here: the reference run needs no prerequisite.
+    s.merged.insert(
+        "watch-parallel-processing".into(),
+        vec![
+            "watch-parallel-processing".into(),
+            "u3-slow-sequential".into(),
+        ],
+    );
     s.watch_run = Some("watch-parallel-processing".into());
     let server = ApiServer::start(s);
     let dir = tempfile::tempdir().unwrap();
@@ -861,6 +893,14 @@ fn predictions_and_ratings_are_asked_on_a_terminal() {
 #[test]
 fn replace_deletes_kubelabs_own_job_and_applies_again() {
     let mut s = scenario("k8s-1.24", "watch-parallel-processing");
+    // slow-sequential already ran here: the reference run needs no prerequisite.
+    s.merged.insert(
+        "watch-parallel-processing".into(),
+        vec![
+            "watch-parallel-processing".into(),
+            "u3-slow-sequential".into(),
+        ],
+    );
     s.apply_immutable = true;
     s.existing_is_kubelabs = true;
     s.watch_run = Some("watch-parallel-processing".into());
