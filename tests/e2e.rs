@@ -530,7 +530,7 @@ fn a_reference_run_brings_what_it_compares_with() {
             "--predict",
             "60s",
             "--predict",
-            "3",
+            "at-once=3",
             "--timeout",
             "6m",
             "--kubeconfig",
