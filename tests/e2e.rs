@@ -4,11 +4,16 @@
 
 mod common;
 
+/// The cluster to test on: `KUBELAB_E2E_KUBECONFIG`, when set and not empty.
+fn e2e_kubeconfig() -> Option<std::ffi::OsString> {
+    std::env::var_os("KUBELAB_E2E_KUBECONFIG").filter(|v| !v.is_empty())
+}
+
 use common::{kubelab_env, root};
 
 #[test]
 fn run_check_and_clean_on_a_real_cluster() {
-    let Some(kubeconfig) = std::env::var_os("KUBELAB_E2E_KUBECONFIG") else {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run against a real cluster");
         return;
     };
@@ -134,12 +139,16 @@ struct Class {
 
 impl Class {
     fn client(&self) -> kube::Client {
+        self.try_client().expect("a client for the e2e kubeconfig")
+    }
+
+    fn try_client(&self) -> Option<kube::Client> {
         self.runtime.block_on(async {
-            let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).unwrap();
+            let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).ok()?;
             let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
                 .await
-                .unwrap();
-            kube::Client::try_from(config).unwrap()
+                .ok()?;
+            kube::Client::try_from(config).ok()
         })
     }
 
@@ -166,7 +175,10 @@ impl Class {
 
 impl Drop for Class {
     fn drop(&mut self) {
-        let client = self.client();
+        // Never panic here: a panic while a failed test unwinds aborts every test.
+        let Some(client) = self.try_client() else {
+            return;
+        };
         self.runtime.block_on(async {
             let ns: kube::Api<k8s_openapi::api::core::v1::Namespace> =
                 kube::Api::all(client.clone());
@@ -199,7 +211,7 @@ fn yaml_docs<T: serde::de::DeserializeOwned>(path: &std::path::Path, kind: &str)
 fn grade_a_class_on_a_real_cluster() {
     use k8s_openapi::api::core::v1::Namespace;
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
-    let Some(kubeconfig) = std::env::var_os("KUBELAB_E2E_KUBECONFIG") else {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to grade a class on a real cluster");
         return;
     };
@@ -353,7 +365,7 @@ fn grade_a_class_on_a_real_cluster() {
 /// version 1 (kubectl accepts it; rustls does not) and a kubeconfig trusting another CA.
 #[test]
 fn tls_failures_are_explained_on_a_real_cluster() {
-    let Some(kubeconfig) = std::env::var_os("KUBELAB_E2E_KUBECONFIG") else {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to test TLS failures on a real cluster");
         return;
     };
@@ -503,7 +515,7 @@ fn tls_failures_are_explained_on_a_real_cluster() {
 #[test]
 fn a_reference_run_brings_what_it_compares_with() {
     use k8s_openapi::api::core::v1::Namespace;
-    let Some(kubeconfig) = std::env::var_os("KUBELAB_E2E_KUBECONFIG") else {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run a reference on a real cluster");
         return;
     };

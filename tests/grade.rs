@@ -443,6 +443,17 @@ fn handed_in_bundles_are_graded_and_checked_for_integrity() {
     other.digest = kubelab::live::bundle_digest(&other);
     hand_in(&b, "carol/dynamic-workload.json", &other);
     std::fs::write(b.join("carol/notes.json"), "{not json").unwrap();
+    // A bundle of one exercise handed in under another exercise's name.
+    hand_in(
+        &b,
+        "dave/unreliable-workers.json",
+        &bundle_of(
+            "u3-dynamic-workload-fixed",
+            "dynamic-workload",
+            Some("dave"),
+            on_time,
+        ),
+    );
     let roster = dir.path().join("roster.csv");
     std::fs::write(&roster, "learner,cluster\nalice,uid-of-k8s-1.36\nbob,uid-of-k8s-1.36\ncarol,uid-of-k8s-1.36\ndave,\n").unwrap();
     let out = dir.path().join("out");
@@ -482,7 +493,12 @@ fn handed_in_bundles_are_graded_and_checked_for_integrity() {
         (2, 0, "another version of this exercise"),
         (2, 0, "named for `mallory`"),
         (2, 1, "uid-of-another-cluster"),
-        (3, 0, "no bundle was handed in"),
+        (
+            3,
+            0,
+            "named for `unreliable-workers` but holds a bundle of `dynamic-workload`",
+        ),
+        (3, 1, "no bundle was handed in"),
     ] {
         let r = reasons(learner, exercise);
         assert!(r.contains(says), "{says}: {r}");

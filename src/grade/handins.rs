@@ -95,7 +95,15 @@ pub fn grade(
 /// Reads, checks and judges one file; the bundle itself is dropped here.
 fn keep(cx: &Context, dir: &Path, path: &Path) -> Kept {
     let h = bundles::read_one(dir, path);
-    let exercise = hand_in_exercise(&h);
+    let mut exercise = hand_in_exercise(&h);
+    // A file named for one graded exercise holding a bundle of another is not graded as
+    // either: it is that exercise's hand-in, and it does not match.
+    let named = named_exercise(&h.name);
+    let misnamed =
+        h.bundle.is_ok() && named != exercise && cx.exercises.iter().any(|e| e.id() == named);
+    if misnamed {
+        exercise = named;
+    }
     let ignored = |note: Option<String>| Kept::Ignored {
         learner: h.learner.clone(),
         note,
@@ -133,7 +141,21 @@ fn keep(cx: &Context, dir: &Path, path: &Path) -> Kept {
         },
         None => cx.expect_cluster,
     };
-    let grade = grade_hand_in(ex, &h, expected);
+    let grade = if misnamed {
+        let why = format!(
+            "the file {} is named for `{}` but holds a bundle of `{}`",
+            clean(&h.name),
+            ex.id(),
+            h.bundle
+                .as_ref()
+                .map(|b| clean(&b.exercise))
+                .unwrap_or_default()
+        );
+        let source = format!("bundle {}", clean(&h.name));
+        ExerciseGrade::zero(ex, Flag::Mismatch, why, source)
+    } else {
+        grade_hand_in(ex, &h, expected)
+    };
     Kept::Graded {
         learner: h.learner.clone(),
         exercise,
@@ -151,12 +173,15 @@ fn keep(cx: &Context, dir: &Path, path: &Path) -> Kept {
 fn hand_in_exercise(h: &HandIn) -> String {
     match &h.bundle {
         Ok(b) => b.exercise.clone(),
-        Err(_) => {
-            let file = h.name.rsplit(['/', '\\']).next().unwrap_or(&h.name);
-            let stem = file.trim_end_matches(".json");
-            stem.rsplit('.').next().unwrap_or(stem).to_owned()
-        }
+        Err(_) => named_exercise(&h.name),
     }
+}
+
+/// The exercise a file name names: `alice/race.json` and `alice.race.json` name `race`.
+fn named_exercise(name: &str) -> String {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let stem = file.trim_end_matches(".json");
+    stem.rsplit('.').next().unwrap_or(stem).to_owned()
 }
 
 /// The grade of the last collected hand-in of an exercise (or missing).
