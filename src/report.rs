@@ -169,6 +169,54 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
     s
 }
 
+/// A check report in a few lines, for a terminal too short for [`render_check`]: the verdict,
+/// one line per assertion cut to `width` columns, and the first failure's details and hint.
+pub fn render_compact(r: &CheckReport, width: usize) -> String {
+    let s = &r.score;
+    let verdict = if r.passed {
+        "PASSED".green().bold()
+    } else if !r.pending.is_empty() && s.failed == 0 {
+        "PENDING".yellow().bold()
+    } else {
+        "FAILED".red().bold()
+    };
+    let mut out = format!(
+        "{verdict} {} of {} · {}/{} points\n",
+        s.passed,
+        s.passed + s.failed,
+        fmt_points(s.earned),
+        fmt_points(s.possible)
+    );
+    let fit = |text: String, indent: usize| -> String {
+        text.chars()
+            .take(width.saturating_sub(indent).max(10))
+            .collect()
+    };
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .take(1)
+    {
+        let d = &f.diagnostic;
+        let text = fit(format!("{}: {}", d.location(), clean(&d.message)), 4);
+        let _ = writeln!(out, "  {} {text}", mark(Status::Fail));
+    }
+    for v in &r.assertions {
+        let line = fit(format!("{} {}", v.id, clean(&v.message)), 4);
+        let _ = writeln!(out, "  {} {line}", mark(v.status));
+    }
+    if let Some(v) = r.assertions.iter().find(|v| v.status == Status::Fail) {
+        for d in v.details.iter().take(2) {
+            let _ = writeln!(out, "    {}", fit(clean(d), 4));
+        }
+        if let Some(h) = &v.hint {
+            let _ = writeln!(out, "    {} {}", "hint:".cyan(), fit(clean(h), 10));
+        }
+    }
+    out
+}
+
 /// The human form of a check report.
 pub fn render_check(r: &CheckReport) -> String {
     let mut out = String::new();
@@ -330,9 +378,17 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
     let parallelism = num("parallelism").map_or(String::new(), |p| {
         format!(" (parallelism {})", fmt_points(p))
     });
+    // The Job's own counts follow its pods by a moment: one story, saying which one lags.
+    let lag = match (num("status_succeeded"), num("pods_succeeded")) {
+        (Some(job), Some(pods)) if job < pods => format!(
+            " (the Job's status says {} so far: it counts finished pods a moment after they finish)",
+            fmt_points(job)
+        ),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "    pods: {} succeeded, {} failed, {} unfinished · at most {} active at once{parallelism}, {} running at once",
+        "    pods: {} succeeded{lag}, {} failed, {} unfinished · at most {} active at once{parallelism}, {} running at once",
         fmt_points(num("pods_succeeded").unwrap_or(0.0)),
         fmt_points(num("pods_failed").unwrap_or(0.0)),
         fmt_points(num("pods_unfinished").unwrap_or(0.0)),
@@ -408,6 +464,22 @@ pub fn fmt_points(p: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::clean;
+
+    #[test]
+    fn one_story_when_the_job_status_lags_its_pods() {
+        let facts = serde_json::json!({
+            "found": true, "state": "still running: 16 of 20 succeeded, 2 active, 0 failed",
+            "complete": false, "failed": false, "status_succeeded": 16,
+            "pods_succeeded": 18, "pods_failed": 0, "pods_unfinished": 2,
+            "max_active": 4, "max_running": 4, "runs": []
+        });
+        let mut out = String::new();
+        super::render_facts(&mut out, "job", &facts);
+        assert!(
+            out.contains("pods: 18 succeeded (the Job's status says 16 so far: it counts finished pods a moment after they finish)"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn waiting_reasons_come_with_advice() {

@@ -148,27 +148,48 @@ async fn watch_jobs(
     }
 }
 
+/// The watch screen; in a terminal too short for the full reports (`size` is columns and
+/// rows), each report is shown compact instead of scrolling the top away.
 fn screen(
     ex: &Exercise,
     offline: Option<&Result<CheckReport, Error>>,
     live: Option<&Result<CheckReport, Error>>,
     notes: &[String],
+    size: Option<(u16, u16)>,
+) -> String {
+    let full = screen_with(ex, offline, live, notes, &report::render_check, usize::MAX);
+    match size {
+        Some((cols, rows)) if full.lines().count() > usize::from(rows) => {
+            let compact = |r: &CheckReport| report::render_compact(r, usize::from(cols));
+            screen_with(ex, offline, live, notes, &compact, usize::from(cols))
+        }
+        _ => full,
+    }
+}
+
+fn screen_with(
+    ex: &Exercise,
+    offline: Option<&Result<CheckReport, Error>>,
+    live: Option<&Result<CheckReport, Error>>,
+    notes: &[String],
+    render: &dyn Fn(&CheckReport) -> String,
+    width: usize,
 ) -> String {
     let mut out = String::new();
-    out.push_str(&format!(
-        "kubelab watch: {} ({})\n\n",
-        ex.id(),
-        ex.file.title
-    ));
+    let title: String = format!("kubelab watch: {} ({})", ex.id(), ex.file.title)
+        .chars()
+        .take(width)
+        .collect();
+    out.push_str(&format!("{title}\n\n"));
     match offline {
-        Some(Ok(r)) => out.push_str(&report::render_check(r)),
+        Some(Ok(r)) => out.push_str(&render(r)),
         Some(Err(e)) => out.push_str(&format!("{}: {e}\n", ex.file.learner_file)),
         None => out.push_str(&format!("waiting for {} ...\n", ex.file.learner_file)),
     }
     if let Some(l) = live {
         out.push('\n');
         match l {
-            Ok(r) => out.push_str(&report::render_check(r)),
+            Ok(r) => out.push_str(&render(r)),
             Err(e) => out.push_str(&format!("cluster: {e}\n")),
         }
     }
@@ -248,7 +269,12 @@ pub fn run(
         let mut offline = check_file();
         let mut live = judge_live();
         loop {
-            let text = screen(ex, offline.as_ref(), live.as_ref(), &notes);
+            let size = if tty {
+                crossterm::terminal::size().ok()
+            } else {
+                None
+            };
+            let text = screen(ex, offline.as_ref(), live.as_ref(), &notes, size);
             if tty {
                 print!("\x1b[2J\x1b[H{}", text.replace('\n', "\r\n"));
             } else {
@@ -313,4 +339,33 @@ pub fn run(
         println!();
     }
     Ok(crate::error::exit::PASSED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_terminal_gets_the_compact_view() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let course = Course::load(root).unwrap();
+        let ex = course.exercise("image-processor").unwrap();
+        let file = root.join("tests/fixtures/manifests/misspelt-field.yaml");
+        let source = crate::yaml::Source::read(&file, "my.yaml").unwrap();
+        let report = Ok(crate::offline::check(ex, &source).unwrap());
+        let tall = screen(ex, Some(&report), None, &[], Some((100, 200)));
+        assert!(
+            tall.contains("Findings") || tall.lines().count() > 12,
+            "{tall}"
+        );
+        let short = screen(ex, Some(&report), None, &[], Some((60, 12)));
+        assert!(short.lines().count() < tall.lines().count(), "{short}");
+        assert_eq!(
+            short.matches("hint:").count(),
+            1,
+            "only the first failure's hint: {short}"
+        );
+        assert!(short.lines().all(|l| l.chars().count() <= 60), "{short}");
+        assert!(short.contains("parallelism-cap"), "{short}");
+    }
 }

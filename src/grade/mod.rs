@@ -18,7 +18,6 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use crate::check::Kind;
 use crate::cluster::{Snapshot, Target};
 use crate::course::{Course, Exercise};
 use crate::error::Error;
@@ -284,11 +283,9 @@ async fn from_cluster(
     Ok((graded, gathered.notes, gathered.calls + listing_calls))
 }
 
-/// Whether an exercise judges a Job that must exist (not one that must be gone).
+/// Whether an exercise judges a Job's run (not only what must be gone).
 fn needs_a_job(ex: &Exercise) -> bool {
-    ex.assertions
-        .iter()
-        .any(|a| !matches!(a.kind, Kind::Deleted { .. }))
+    ex.assertions.iter().any(|a| a.needs_run())
 }
 
 fn grade_found(ex: &Exercise, found: &gather::Found, expected: Option<&str>) -> ExerciseGrade {
