@@ -169,17 +169,22 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
     s
 }
 
+/// PASSED, PENDING (nothing failed, but the run is not there yet) or FAILED.
+fn verdict_word(r: &CheckReport) -> colored::ColoredString {
+    if r.passed {
+        "PASSED".green().bold()
+    } else if !r.pending.is_empty() && r.score.failed == 0 {
+        "PENDING".yellow().bold()
+    } else {
+        "FAILED".red().bold()
+    }
+}
+
 /// A check report in a few lines, for a terminal too short for [`render_check`]: the verdict,
 /// one line per assertion cut to `width` columns, and the first failure's details and hint.
 pub fn render_compact(r: &CheckReport, width: usize) -> String {
     let s = &r.score;
-    let verdict = if r.passed {
-        "PASSED".green().bold()
-    } else if !r.pending.is_empty() && s.failed == 0 {
-        "PENDING".yellow().bold()
-    } else {
-        "FAILED".red().bold()
-    };
+    let verdict = verdict_word(r);
     let mut out = format!(
         "{verdict} {} of {} · {}/{} points\n",
         s.passed,
@@ -293,13 +298,7 @@ pub fn render_check(r: &CheckReport) -> String {
     }
 
     let s = &r.score;
-    let verdict = if r.passed {
-        "PASSED".green().bold()
-    } else if !r.pending.is_empty() && s.failed == 0 {
-        "PENDING".yellow().bold()
-    } else {
-        "FAILED".red().bold()
-    };
+    let verdict = verdict_word(r);
     let errors = r
         .findings
         .iter()
