@@ -197,6 +197,8 @@ pub enum Command {
     /// namespaces) or from a folder of handed-in bundles; writes the gradebook (CSV, JSON),
     /// JUnit and feedback for each learner into --out.
     Grade(crate::cmd::grade::GradeArgs),
+    /// The course site: build it (`book build`) or preview it (`book serve`) with mdBook.
+    Book(crate::cmd::book::BookArgs),
     /// Print a shell completion script: `kubelab completions bash > ~/.local/share/bash-completion/completions/kubelab`.
     Completions {
         #[arg(value_enum)]
@@ -381,11 +383,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 g.output,
                 || {
                     format!(
-                        "{} {} unit(s), {} exercise(s), {} reference manifest(s), {} reusable check(s), {} assertion(s)\n",
+                        "{} {} unit(s), {} exercise(s), {} reference manifest(s), {} recorded run(s), {} reusable check(s), {} assertion(s)\n",
                         "ok".green().bold(),
                         summary.units,
                         summary.exercises,
                         summary.references,
+                        summary.samples,
                         summary.checks,
                         summary.assertions
                     )
@@ -442,6 +445,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             clap_complete::generate(shell, &mut cmd, "kubelab", &mut std::io::stdout());
             Ok(exit::PASSED)
         }
+        Command::Book(args) => crate::cmd::book::book(args, g.course.as_deref()),
         Command::Grade(args) if args.merge.is_some() => crate::cmd::grade::merge(args, g.output),
         command => {
             let root = course::discover(g.course.as_deref())?;
@@ -956,7 +960,10 @@ fn run_on_course(
                 output,
             )
         }
-        Command::Lint { .. } | Command::Schemas { .. } | Command::Completions { .. } => {
+        Command::Lint { .. }
+        | Command::Schemas { .. }
+        | Command::Completions { .. }
+        | Command::Book(_) => {
             unreachable!("handled before loading")
         }
     }

@@ -21,7 +21,7 @@ fn answer_number(q: &Question, v: &serde_json::Value) -> Option<f64> {
     }
 }
 
-fn describe(q: &Question) -> String {
+pub fn describe(q: &Question) -> String {
     let unit = q
         .unit
         .as_deref()

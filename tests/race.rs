@@ -102,3 +102,71 @@ fn race_command_runs_one_job_then_the_other() {
     );
     assert!(run.stdout.contains("✓ parallel-faster"), "{}", run.stdout);
 }
+
+/// The race page's busy-node run is the race recorded on a loaded Kubernetes 1.24 node (ten
+/// other Jobs sharing it), collected by `kubelab collect` from the replayed recording:
+/// `KUBELAB_WRITE_SAMPLES=1 cargo test --test race loaded` rewrites it.
+#[test]
+fn the_loaded_race_sample_is_the_recorded_tie() {
+    let shipped = root().join("units/03-parallel-processing/race/loaded.bundle.json");
+    let server = ApiServer::start(Scenario {
+        version: "k8s-1.24".into(),
+        merged: HashMap::from([(
+            "learner".to_owned(),
+            vec!["race-loaded/oneshot".into(), "race-loaded/parallel".into()],
+        )]),
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "learner", "t");
+    let fresh = dir.path().join("fresh.json");
+    let collected = kubelab_env(
+        &root(),
+        &[
+            "collect",
+            "race",
+            "-o",
+            fresh.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(collected.code, 0, "{}", collected.stderr);
+    if std::env::var_os("KUBELAB_WRITE_SAMPLES").is_some() {
+        std::fs::copy(&fresh, &shipped).unwrap();
+    }
+    let strip = |p: &std::path::Path| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v["snapshot"]["gathered_at"] = serde_json::Value::Null;
+        v["digest"] = serde_json::Value::Null;
+        v
+    };
+    assert!(
+        strip(&shipped) == strip(&fresh),
+        "the shipped loaded race is stale"
+    );
+    let judged = kubelab_env(
+        &root(),
+        &["check", "race", "--from", shipped.to_str().unwrap()],
+        None,
+        &[],
+    );
+    assert_eq!(
+        judged.code, 1,
+        "the tie fails parallel-faster:\n{}",
+        judged.stdout
+    );
+    assert!(
+        judged.stdout.contains("oneshot 63 s, parallel 64 s"),
+        "{}",
+        judged.stdout
+    );
+    assert!(
+        judged.stdout.contains("✗ parallel-faster"),
+        "{}",
+        judged.stdout
+    );
+}

@@ -128,6 +128,25 @@ pub struct ExerciseFile {
     /// Quiz questions (kind `quiz`), answered in the learner file as `question-id: answer`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<Question>,
+    /// Real runs of the reference solution, saved by `kubelab collect` (recorded with
+    /// `book/record-samples.sh`): the course site shows their timelines and verdicts, and
+    /// `kubelab lint` proves each still judges as it says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Sample>,
+}
+
+/// A recorded run shown on the course site.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    /// The bundle, relative to the exercise folder: `sample.bundle.json`.
+    pub bundle: String,
+    /// What the reader is looking at (Markdown): "The reference on an idle node."
+    pub caption: String,
+    /// Whether the run earns every point (default true). A sample can show a failure on
+    /// purpose, such as the race on a busy node; lint checks it judges as this says.
+    #[serde(default = "yes")]
+    pub passes: bool,
 }
 
 /// A quiz question with the answers accepted.
