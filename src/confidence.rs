@@ -3,16 +3,14 @@
 //! practice suggestions for anything below 3.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 
 use colored::Colorize;
 use serde::Serialize;
-use serde_json::json;
 
-use crate::cli::Output;
-use crate::course::{Course, Unit};
-use crate::error::{Error, exit};
-use crate::report::{FORMAT_VERSION, fmt_points};
+use crate::course::Unit;
+use crate::error::Error;
+use crate::report::fmt_points;
 use crate::state::State;
 
 #[derive(Debug, Serialize)]
@@ -114,7 +112,7 @@ pub fn parse_ratings(text: &str, count: usize) -> Result<Vec<Option<u8>>, Error>
         .collect()
 }
 
-fn ask(unit: &Unit) -> Vec<Option<u8>> {
+pub fn ask(unit: &Unit) -> Vec<Option<u8>> {
     let stdin = std::io::stdin();
     let mut out = Vec::new();
     eprintln!("Rate each statement from 1 (not at all) to 5 (completely); Enter skips.");
@@ -143,42 +141,6 @@ fn ask(unit: &Unit) -> Vec<Option<u8>> {
         }
     }
     out
-}
-
-pub fn run(
-    course: &Course,
-    state: &State,
-    unit: Option<&str>,
-    ratings: Option<&str>,
-    output: Output,
-) -> Result<i32, Error> {
-    let unit = match unit {
-        Some(id) => course.unit(id)?,
-        None => course
-            .units
-            .first()
-            .ok_or_else(|| Error::Usage("the course has no units".into()))?,
-    };
-    let n = unit.file.confidence.len();
-    let ratings = match ratings {
-        Some(t) => parse_ratings(t, n)?,
-        None if output == Output::Human && std::io::stdin().is_terminal() => ask(unit),
-        None => vec![None; n],
-    };
-    let scores = score(unit, state, &ratings);
-    match output {
-        Output::Json | Output::Junit => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "kubelab": FORMAT_VERSION,
-                "unit": unit.file.id,
-                "statements": scores,
-            }))
-            .expect("json")
-        ),
-        Output::Human => print!("{}", render(unit, &scores)),
-    }
-    Ok(exit::PASSED)
 }
 
 pub fn render(unit: &Unit, scores: &[StatementScore]) -> String {

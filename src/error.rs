@@ -55,7 +55,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn at_pos(self, pos: crate::yaml::Pos) -> Self {
+    pub fn at_pos(self, pos: Pos) -> Self {
         self.at(pos.line, pos.column)
     }
 
@@ -94,6 +94,14 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// Where a node starts: 1-based line and column, and the byte offset when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+    pub offset: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]

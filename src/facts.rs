@@ -104,21 +104,12 @@ fn distinct<T: PartialEq>(v: &mut Vec<T>, item: T) {
     }
 }
 
-/// True when one of the Jobs with these uids owns the pod (what the Job controller counts).
-pub fn owned_by(pod: &Pod, uids: &[&str]) -> bool {
-    pod.metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.kind == "Job" && uids.contains(&o.uid.as_str()))
-}
-
 /// The pods a Job owns.
 pub fn owned_pods<'a>(snapshot: &'a Snapshot, uid: &str) -> Vec<&'a Pod> {
     snapshot
         .pods
         .iter()
-        .filter(|p| owned_by(p, &[uid]))
+        .filter(|p| crate::cluster::owned_by(p, &[uid]))
         .collect()
 }
 
@@ -181,20 +172,96 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         .unwrap_or(now);
 
     let pods = owned_pods(snapshot, &uid);
-    let mut runs = Vec::new();
-    let mut active_edges: Vec<(Timestamp, i32)> = Vec::new();
-    let mut running_edges: Vec<(Timestamp, i32)> = Vec::new();
-    let mut waiting_reasons = Vec::new();
-    let mut exit_codes = Vec::new();
-    let (mut succeeded, mut failed, mut unfinished) = (0, 0, 0);
+    let mut tally = Tally::default();
     for pod in &pods {
+        tally.add(snapshot, pod, origin, now);
+    }
+    let mut runs = tally.runs;
+    runs.sort_by(|a, b| a.created.total_cmp(&b.created).then(a.pod.cmp(&b.pod)));
+    let succeeded_seconds: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.phase == "Succeeded")
+        .filter_map(|r| r.seconds)
+        .collect();
+    let (impostors, previous_job_pods) = lookalikes(snapshot, name, &uid);
+    let condition_reason = terminal.and_then(|c| c.reason.clone());
+    let condition_message = terminal.and_then(|c| c.message.clone());
+    let state = job_state(
+        complete_c.is_some(),
+        failed_c.is_some(),
+        condition_reason.as_deref(),
+        condition_message.as_deref(),
+        &status,
+        spec,
+    );
+    let running_edges = tally.running_edges;
+    Facts {
+        found: true,
+        uid: Some(uid),
+        state,
+        complete: complete_c.is_some(),
+        failed: failed_c.is_some(),
+        condition_reason,
+        condition_message,
+        completions: spec.and_then(|s| s.completions),
+        parallelism: spec.and_then(|s| s.parallelism),
+        backoff_limit: spec.and_then(|s| s.backoff_limit),
+        status_succeeded: status.succeeded.unwrap_or(0),
+        status_failed: status.failed.unwrap_or(0),
+        status_active: status.active.unwrap_or(0),
+        pods: pods.len(),
+        pods_succeeded: tally.succeeded,
+        pods_failed: tally.failed,
+        pods_unfinished: tally.unfinished,
+        duration_seconds: start.map(|s| secs(s, end.unwrap_or(now))),
+        max_active: sweep(tally.active_edges),
+        // A container that started and ended within the same second still ran.
+        max_running: sweep(running_edges.clone()).max(usize::from(!running_edges.is_empty())),
+        runs,
+        succeeded_seconds_min: succeeded_seconds.iter().copied().reduce(f64::min),
+        succeeded_seconds_max: succeeded_seconds.iter().copied().reduce(f64::max),
+        scheduling_failures: scheduling_failures(snapshot, name, &pods),
+        waiting_reasons: tally.waiting_reasons,
+        exit_codes: tally.exit_codes,
+        impostors,
+        previous_job_pods,
+    }
+}
+
+/// The Job's pods added up: each pod's run, when pods were active and running, and what
+/// made them wait or fail.
+#[derive(Default)]
+struct Tally {
+    runs: Vec<Run>,
+    active_edges: Vec<(Timestamp, i32)>,
+    running_edges: Vec<(Timestamp, i32)>,
+    waiting_reasons: Vec<String>,
+    exit_codes: Vec<i32>,
+    succeeded: usize,
+    failed: usize,
+    unfinished: usize,
+}
+
+/// What a pod's containers say: when the first started and the last finished, how the last
+/// ended, and why one waits.
+#[derive(Default)]
+struct Containers {
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+    exit_code: Option<i32>,
+    reason: Option<String>,
+    waiting: Option<String>,
+}
+
+impl Tally {
+    fn add(&mut self, snapshot: &Snapshot, pod: &Pod, origin: Timestamp, now: Timestamp) {
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
         let pstatus = pod.status.clone().unwrap_or_default();
         let phase = pstatus.phase.clone().unwrap_or_else(|| "Unknown".into());
         match phase.as_str() {
-            "Succeeded" => succeeded += 1,
-            "Failed" => failed += 1,
-            _ => unfinished += 1,
+            "Succeeded" => self.succeeded += 1,
+            "Failed" => self.failed += 1,
+            _ => self.unfinished += 1,
         }
         let created = pod
             .metadata
@@ -202,37 +269,9 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
             .as_ref()
             .map(|t| t.0)
             .unwrap_or(origin);
-        let (mut c_start, mut c_end, mut exit_code, mut reason, mut waiting) =
-            (None, None, None, None, None);
-        for cs in pstatus.container_statuses.iter().flatten() {
-            if let Some(state) = &cs.state {
-                if let Some(t) = &state.terminated {
-                    c_start = c_start.or(t.started_at.as_ref().map(|x| x.0));
-                    c_end = t.finished_at.as_ref().map(|x| x.0).or(c_end);
-                    exit_code = Some(t.exit_code);
-                    reason = t.reason.clone();
-                    if t.exit_code != 0 {
-                        distinct(&mut exit_codes, t.exit_code);
-                    }
-                }
-                if let Some(r) = &state.running {
-                    c_start = c_start.or(r.started_at.as_ref().map(|x| x.0));
-                }
-                if let Some(w) = &state.waiting
-                    && let Some(r) = &w.reason
-                {
-                    distinct(&mut waiting_reasons, r.clone());
-                    waiting = Some(r.clone());
-                }
-            }
-            if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref())
-                && t.exit_code != 0
-            {
-                distinct(&mut exit_codes, t.exit_code);
-            }
-        }
+        let c = self.containers(&pstatus);
         // A pod stops being active when it finishes; one that never ran ends with its phase.
-        let pod_end = c_end.or_else(|| {
+        let pod_end = c.end.or_else(|| {
             matches!(phase.as_str(), "Succeeded" | "Failed").then(|| {
                 pstatus
                     .conditions
@@ -243,11 +282,11 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
                     .unwrap_or(created)
             })
         });
-        active_edges.push((created, 1));
-        active_edges.push((pod_end.unwrap_or(now), -1));
-        if let Some(s) = c_start {
-            running_edges.push((s, 1));
-            running_edges.push((c_end.unwrap_or(now), -1));
+        self.active_edges.push((created, 1));
+        self.active_edges.push((pod_end.unwrap_or(now), -1));
+        if let Some(s) = c.start {
+            self.running_edges.push((s, 1));
+            self.running_edges.push((c.end.unwrap_or(now), -1));
         }
         let index = pod
             .metadata
@@ -256,70 +295,97 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
             .and_then(|a| a.get("batch.kubernetes.io/job-completion-index"))
             .and_then(|v| v.parse().ok());
         let last_log_line = (phase == "Failed")
-            .then(|| {
-                snapshot.logs.get(&pod_name).and_then(|cs| {
-                    cs.values()
-                        .flat_map(|l| l.text.lines())
-                        .rfind(|l| !l.trim().is_empty())
-                        .map(|l| crate::report::clean(&truncate(l, 200)))
-                })
-            })
+            .then(|| last_line(snapshot, &pod_name))
             .flatten();
-        runs.push(Run {
+        self.runs.push(Run {
             pod: pod_name,
             phase,
             created: secs(origin, created),
-            started: c_start.map(|s| secs(origin, s)),
-            finished: c_end.map(|e| secs(origin, e)),
-            seconds: c_start.zip(c_end).map(|(s, e)| secs(s, e)),
-            exit_code,
-            reason,
-            waiting_reason: waiting,
+            started: c.start.map(|s| secs(origin, s)),
+            finished: c.end.map(|e| secs(origin, e)),
+            seconds: c.start.zip(c.end).map(|(s, e)| secs(s, e)),
+            exit_code: c.exit_code,
+            reason: c.reason,
+            waiting_reason: c.waiting,
             index,
             last_log_line,
         });
     }
-    runs.sort_by(|a, b| a.created.total_cmp(&b.created).then(a.pod.cmp(&b.pod)));
-    let succeeded_seconds: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.phase == "Succeeded")
-        .filter_map(|r| r.seconds)
-        .collect();
-    let succeeded_seconds_min = succeeded_seconds.iter().copied().reduce(f64::min);
-    let succeeded_seconds_max = succeeded_seconds.iter().copied().reduce(f64::max);
 
-    let mut scheduling_failures = Vec::new();
-    for e in events_for(snapshot, name, &pods) {
+    fn containers(&mut self, pstatus: &k8s_openapi::api::core::v1::PodStatus) -> Containers {
+        let mut c = Containers::default();
+        for cs in pstatus.container_statuses.iter().flatten() {
+            if let Some(state) = &cs.state {
+                if let Some(t) = &state.terminated {
+                    c.start = c.start.or(t.started_at.as_ref().map(|x| x.0));
+                    c.end = t.finished_at.as_ref().map(|x| x.0).or(c.end);
+                    c.exit_code = Some(t.exit_code);
+                    c.reason = t.reason.clone();
+                    if t.exit_code != 0 {
+                        distinct(&mut self.exit_codes, t.exit_code);
+                    }
+                }
+                if let Some(r) = &state.running {
+                    c.start = c.start.or(r.started_at.as_ref().map(|x| x.0));
+                }
+                if let Some(w) = &state.waiting
+                    && let Some(r) = &w.reason
+                {
+                    distinct(&mut self.waiting_reasons, r.clone());
+                    c.waiting = Some(r.clone());
+                }
+            }
+            if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref())
+                && t.exit_code != 0
+            {
+                distinct(&mut self.exit_codes, t.exit_code);
+            }
+        }
+        c
+    }
+}
+
+/// A failed pod's last log line, cleaned: usually what went wrong.
+fn last_line(snapshot: &Snapshot, pod: &str) -> Option<String> {
+    snapshot.logs.get(pod).and_then(|cs| {
+        cs.values()
+            .flat_map(|l| l.text.lines())
+            .rfind(|l| !l.trim().is_empty())
+            .map(|l| crate::text::clean(&truncate(l, 200)))
+    })
+}
+
+fn scheduling_failures(snapshot: &Snapshot, name: &str, pods: &[&Pod]) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in events_for(snapshot, name, pods) {
         if e.reason.as_deref() == Some("FailedScheduling")
             && let Some(m) = &e.message
         {
-            distinct(
-                &mut scheduling_failures,
-                crate::report::clean(&truncate(m, 300)),
-            );
+            distinct(&mut out, crate::text::clean(&truncate(m, 300)));
         }
     }
+    out
+}
 
-    let (impostors, previous_job_pods) = lookalikes(snapshot, name, &uid);
-    let complete = complete_c.is_some();
-    let failed_job = failed_c.is_some();
-    let condition_reason = terminal.and_then(|c| c.reason.clone());
-    let condition_message = terminal.and_then(|c| c.message.clone());
-    let state = if complete {
+/// The Job's state in one line.
+fn job_state(
+    complete: bool,
+    failed: bool,
+    reason: Option<&str>,
+    message: Option<&str>,
+    status: &k8s_openapi::api::batch::v1::JobStatus,
+    spec: Option<&k8s_openapi::api::batch::v1::JobSpec>,
+) -> String {
+    if complete {
         format!(
             "Complete ({})",
-            condition_reason
-                .as_deref()
-                .unwrap_or("all completions succeeded")
+            reason.unwrap_or("all completions succeeded")
         )
-    } else if failed_job {
+    } else if failed {
         format!(
             "Failed ({}){}",
-            condition_reason.as_deref().unwrap_or("unknown reason"),
-            condition_message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default()
+            reason.unwrap_or("unknown reason"),
+            message.map(|m| format!(": {m}")).unwrap_or_default()
         )
     } else {
         format!(
@@ -330,37 +396,6 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
             status.active.unwrap_or(0),
             status.failed.unwrap_or(0)
         )
-    };
-    Facts {
-        found: true,
-        uid: Some(uid),
-        state,
-        complete,
-        failed: failed_job,
-        condition_reason,
-        condition_message,
-        completions: spec.and_then(|s| s.completions),
-        parallelism: spec.and_then(|s| s.parallelism),
-        backoff_limit: spec.and_then(|s| s.backoff_limit),
-        status_succeeded: status.succeeded.unwrap_or(0),
-        status_failed: status.failed.unwrap_or(0),
-        status_active: status.active.unwrap_or(0),
-        pods: pods.len(),
-        pods_succeeded: succeeded,
-        pods_failed: failed,
-        pods_unfinished: unfinished,
-        duration_seconds: start.map(|s| secs(s, end.unwrap_or(now))),
-        max_active: sweep(active_edges),
-        // A container that started and ended within the same second still ran.
-        max_running: sweep(running_edges.clone()).max(usize::from(!running_edges.is_empty())),
-        runs,
-        succeeded_seconds_min,
-        succeeded_seconds_max,
-        scheduling_failures,
-        waiting_reasons,
-        exit_codes,
-        impostors,
-        previous_job_pods,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{Event, Pod};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
@@ -12,7 +13,8 @@ use crate::cluster::Snapshot;
 use crate::course::Exercise;
 use crate::error::{Diagnostic, Error};
 use crate::facts;
-use crate::report::{CheckReport, PitfallHit, clean};
+use crate::text::clean;
+use crate::verdict::{CheckReport, PitfallHit};
 
 /// Judges a snapshot. `source` says where it came from (namespace, or bundle file).
 pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckReport {
@@ -44,92 +46,9 @@ pub fn assess(
         let uid = f.uid.clone().unwrap_or_default();
         let pods = facts::owned_pods(snapshot, &uid);
         let events = facts::events_for(snapshot, name, &pods);
-        let mut logs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for p in &pods {
-            let pname = p.metadata.name.clone().unwrap_or_default();
-            let lines: Vec<String> = snapshot
-                .logs
-                .get(&pname)
-                .map(|cs| {
-                    cs.values()
-                        .flat_map(|l| l.text.lines().map(str::to_owned).collect::<Vec<_>>())
-                        .collect()
-                })
-                .unwrap_or_default();
-            logs.insert(pname, lines);
-        }
-        if !f.found {
-            let others: Vec<String> = snapshot
-                .jobs
-                .iter()
-                .filter_map(|j| j.metadata.name.clone())
-                .collect();
-            notes.push(if others.is_empty() {
-                format!(
-                    "no Job named {name} in namespace {}; there are no Jobs there",
-                    snapshot.namespace
-                )
-            } else {
-                format!(
-                    "no Job named {name} in namespace {}; Jobs here: {}",
-                    snapshot.namespace,
-                    others.join(", ")
-                )
-            });
-        } else if f.pods == 0 && (f.status_succeeded > 0 || f.status_failed > 0) {
-            notes.push(format!(
-                "the pods of Job {name} are gone (deleted, or removed by ttlSecondsAfterFinished); pod-level checks have nothing to read"
-            ));
-        }
-        if !f.impostors.is_empty() {
-            notes.push(format!(
-                "pods that look like {name}'s workers but are not owned by the Job were ignored: {}",
-                f.impostors.join(", ")
-            ));
-        }
-        if !f.previous_job_pods.is_empty() {
-            notes.push(format!(
-                "Job {name} was replaced: pods of an earlier Job with that name were ignored: {}",
-                f.previous_job_pods.join(", ")
-            ));
-        }
-        for (pitfall, re) in &exercise.pitfalls {
-            let mut seen = None;
-            for (pod, lines) in &logs {
-                if let Some(l) = lines.iter().find(|l| re.is_match(l)) {
-                    seen = Some((format!("log of pod {pod}"), l.clone()));
-                    break;
-                }
-            }
-            if seen.is_none() {
-                for e in &events {
-                    if let Some(m) = e.message.as_deref().filter(|m| re.is_match(m)) {
-                        seen = Some((
-                            format!("Event {}", e.reason.as_deref().unwrap_or("")),
-                            m.to_owned(),
-                        ));
-                        break;
-                    }
-                }
-            }
-            if seen.is_none() {
-                for r in &f.runs {
-                    for text in [&r.reason, &r.waiting_reason].into_iter().flatten() {
-                        if re.is_match(text) {
-                            seen = Some((format!("pod {}", r.pod), text.clone()));
-                        }
-                    }
-                }
-            }
-            if let Some((seen_in, text)) = seen {
-                pitfalls.push(PitfallHit {
-                    id: pitfall.id.clone(),
-                    seen_in,
-                    text: clean(&text),
-                    explanation: pitfall.explanation.clone(),
-                });
-            }
-        }
+        let logs = log_lines(snapshot, &pods);
+        notes.extend(target_notes(snapshot, name, &f));
+        pitfalls.extend(recognise(exercise, &logs, &events, &f));
         let fj = facts::to_json(&f);
         all_facts.insert(name.clone(), fj.clone());
         derived.insert(name.clone(), f);
@@ -159,35 +78,14 @@ pub fn assess(
         .iter()
         .flat_map(|a| a.variables())
         .collect();
-    let evidence = Evidence::new(
-        Mode::Live,
-        names.first().cloned().unwrap_or_default(),
-        objects,
-        live,
-        jobs,
-        &needed,
-    );
+    let default_target = names.first().cloned().unwrap_or_default();
+    let evidence = Evidence::new(Mode::Live, default_target, objects, live, jobs, &needed);
     let missing: Vec<String> = names
         .iter()
         .filter(|n| !derived.get(*n).is_some_and(|f| f.found))
         .cloned()
         .collect();
-    let verdicts = exercise
-        .assertions
-        .iter()
-        .map(|a| {
-            let about = a
-                .target()
-                .unwrap_or(names.first().map_or("", String::as_str));
-            if a.needs_run() && missing.iter().any(|m| m == about) {
-                // An assertion about a run never passes, or fails, without the run.
-                // Why is said once, in a note; each line only says it waits.
-                return a.pending("pending".to_owned());
-            }
-            a.judge(&evidence)
-        })
-        .collect();
-    let mut report = CheckReport::new(exercise, Mode::Live, source, Vec::new(), verdicts);
+    let mut report = judge_all(exercise, &evidence, &missing, source);
     if !missing.is_empty() && exercise.assertions.iter().any(|a| a.needs_run()) {
         report.passed = false;
         notes.push(format!(
@@ -203,6 +101,147 @@ pub fn assess(
     report.pitfalls = pitfalls;
     report.notes = notes;
     (report, derived)
+}
+
+/// Every assertion judged, except those about a run that has not happened: pending.
+fn judge_all(
+    exercise: &Exercise,
+    evidence: &Evidence,
+    missing: &[String],
+    source: String,
+) -> CheckReport {
+    let first = exercise
+        .file
+        .targets
+        .first()
+        .map_or("", |t| t.name.as_str());
+    let verdicts = exercise
+        .assertions
+        .iter()
+        .map(|a| {
+            let about = a.target().unwrap_or(first);
+            if a.needs_run() && missing.iter().any(|m| m == about) {
+                // An assertion about a run never passes, or fails, without the run.
+                // Why is said once, in a note; each line only says it waits.
+                return a.pending("pending".to_owned());
+            }
+            a.judge(evidence)
+        })
+        .collect();
+    CheckReport::new(&exercise.file, Mode::Live, source, Vec::new(), verdicts)
+}
+
+/// Each pod's log as lines.
+fn log_lines(snapshot: &Snapshot, pods: &[&Pod]) -> BTreeMap<String, Vec<String>> {
+    pods.iter()
+        .map(|p| {
+            let pname = p.metadata.name.clone().unwrap_or_default();
+            let lines: Vec<String> = snapshot
+                .logs
+                .get(&pname)
+                .map(|cs| {
+                    cs.values()
+                        .flat_map(|l| l.text.lines().map(str::to_owned).collect::<Vec<_>>())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (pname, lines)
+        })
+        .collect()
+}
+
+/// What the learner should know about a target before reading the verdicts: it is missing,
+/// its pods are gone, or pods that look like its own were ignored.
+fn target_notes(snapshot: &Snapshot, name: &str, f: &facts::Facts) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !f.found {
+        let others: Vec<String> = snapshot
+            .jobs
+            .iter()
+            .filter_map(|j| j.metadata.name.clone())
+            .collect();
+        notes.push(if others.is_empty() {
+            format!(
+                "no Job named {name} in namespace {}; there are no Jobs there",
+                snapshot.namespace
+            )
+        } else {
+            format!(
+                "no Job named {name} in namespace {}; Jobs here: {}",
+                snapshot.namespace,
+                others.join(", ")
+            )
+        });
+    } else if f.pods == 0 && (f.status_succeeded > 0 || f.status_failed > 0) {
+        notes.push(format!(
+            "the pods of Job {name} are gone (deleted, or removed by ttlSecondsAfterFinished); pod-level checks have nothing to read"
+        ));
+    }
+    if !f.impostors.is_empty() {
+        notes.push(format!(
+            "pods that look like {name}'s workers but are not owned by the Job were ignored: {}",
+            f.impostors.join(", ")
+        ));
+    }
+    if !f.previous_job_pods.is_empty() {
+        notes.push(format!(
+            "Job {name} was replaced: pods of an earlier Job with that name were ignored: {}",
+            f.previous_job_pods.join(", ")
+        ));
+    }
+    notes
+}
+
+/// The exercise's known failure modes seen in a target's logs, Events or container states.
+fn recognise(
+    exercise: &Exercise,
+    logs: &BTreeMap<String, Vec<String>>,
+    events: &[&Event],
+    f: &facts::Facts,
+) -> Vec<PitfallHit> {
+    let mut hits = Vec::new();
+    for (pitfall, re) in &exercise.pitfalls {
+        let in_logs = || {
+            logs.iter().find_map(|(pod, lines)| {
+                lines
+                    .iter()
+                    .find(|l| re.is_match(l))
+                    .map(|l| (format!("log of pod {pod}"), l.clone()))
+            })
+        };
+        let in_events = || {
+            events.iter().find_map(|e| {
+                e.message.as_deref().filter(|m| re.is_match(m)).map(|m| {
+                    (
+                        format!("Event {}", e.reason.as_deref().unwrap_or("")),
+                        m.to_owned(),
+                    )
+                })
+            })
+        };
+        // The last matching container state, as the runs are in order.
+        let in_runs = || {
+            f.runs
+                .iter()
+                .flat_map(|r| {
+                    [&r.reason, &r.waiting_reason]
+                        .into_iter()
+                        .flatten()
+                        .filter(|t| re.is_match(t))
+                        .map(|t| (format!("pod {}", r.pod), t.clone()))
+                })
+                .last()
+        };
+        if let Some((seen_in, text)) = in_logs().or_else(in_events).or_else(in_runs) {
+            hits.push(PitfallHit {
+                id: pitfall.id.clone(),
+                seen_in,
+                text: clean(&text),
+                explanation: pitfall.explanation.clone(),
+            });
+        }
+    }
+    hits
 }
 
 /// Bundle format version: what `kubelab collect` writes and `check --from` reads.

@@ -7,7 +7,7 @@ use crate::check::{Evidence, Mode};
 use crate::course::Exercise;
 use crate::error::{Diagnostic, Error};
 use crate::manifest::{self, Finding, Object, Severity};
-use crate::report::CheckReport;
+use crate::verdict::CheckReport;
 use crate::yaml::Source;
 
 /// Checks one manifest file against one exercise.
@@ -28,7 +28,7 @@ pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error>
         .map(|a| a.judge(&evidence))
         .collect();
     Ok(CheckReport::new(
-        exercise,
+        &exercise.file,
         Mode::Offline,
         source.name.clone(),
         findings,

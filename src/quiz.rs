@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::check::{Mode, Status, Verdict, format_duration, parse_duration};
 use crate::course::Exercise;
-use crate::course::model::Question;
 use crate::error::{Diagnostic, Error};
-use crate::report::CheckReport;
+use crate::model::Question;
+use crate::verdict::CheckReport;
 use crate::yaml::{self, Source};
 
 fn answer_number(q: &Question, v: &serde_json::Value) -> Option<f64> {
@@ -138,7 +138,7 @@ pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error>
         })
         .collect();
     Ok(CheckReport::new(
-        exercise,
+        &exercise.file,
         Mode::Offline,
         source.name.clone(),
         findings,

@@ -4,150 +4,13 @@
 use std::fmt::Write as _;
 
 use colored::Colorize;
-use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::check::{Mode, Status, Verdict};
 use crate::error::Diagnostic;
-use crate::manifest::{Finding, Severity};
+use crate::verdict::Severity;
+pub use crate::verdict::{CheckReport, FORMAT_VERSION, Mode, PitfallHit, Score, Status, Verdict};
 
-/// Version of the JSON shapes; bumped only on incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Score {
-    /// Points earned, to one decimal.
-    pub earned: f64,
-    /// Points the judged assertions are worth.
-    pub possible: f64,
-    /// The exercise's full points.
-    pub exercise_points: u32,
-    pub passed: usize,
-    pub failed: usize,
-    pub skipped: usize,
-}
-
-/// A known failure mode recognised in the evidence.
-#[derive(Debug, Clone, Serialize)]
-pub struct PitfallHit {
-    pub id: String,
-    /// Where it was seen: `pod dynamic-workload-abcde log`, `event FailedScheduling`.
-    pub seen_in: String,
-    /// The matching text, cleaned.
-    pub text: String,
-    pub explanation: String,
-}
-
-/// The result of checking one exercise.
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckReport {
-    pub kubelab: u32,
-    pub exercise: String,
-    pub title: String,
-    pub mode: Mode,
-    /// The manifest file, cluster namespace or bundle judged.
-    pub source: String,
-    pub passed: bool,
-    pub score: Score,
-    pub findings: Vec<Finding>,
-    pub assertions: Vec<Verdict>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pitfalls: Vec<PitfallHit>,
-    /// Derived facts per target (live only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub facts: Option<Json>,
-    /// Informational notes (e.g. how the evidence was gathered).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// Target Jobs that have not run yet: their assertions are pending, not judged.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pending: Vec<String>,
-}
-
-impl CheckReport {
-    pub fn new(
-        exercise: &crate::course::Exercise,
-        mode: Mode,
-        source: String,
-        findings: Vec<Finding>,
-        verdicts: Vec<Verdict>,
-    ) -> CheckReport {
-        let judged: u32 = verdicts
-            .iter()
-            .filter(|v| v.status != Status::Skipped)
-            .map(|v| v.weight)
-            .sum();
-        let won: u32 = verdicts
-            .iter()
-            .filter(|v| v.status == Status::Pass)
-            .map(|v| v.weight)
-            .sum();
-        let total: u32 = exercise
-            .assertions
-            .iter()
-            .map(|a| a.weight)
-            .chain(exercise.file.questions.iter().map(|q| q.weight))
-            .sum::<u32>()
-            .max(1);
-        let points = f64::from(exercise.file.points);
-        let round = |x: f64| (x * 10.0).round() / 10.0;
-        let count = |s: Status| verdicts.iter().filter(|v| v.status == s).count();
-        let errors = findings.iter().any(|f| f.severity == Severity::Error);
-        let score = Score {
-            earned: round(points * f64::from(won) / f64::from(total)),
-            possible: round(points * f64::from(judged) / f64::from(total)),
-            exercise_points: exercise.file.points,
-            passed: count(Status::Pass),
-            failed: count(Status::Fail),
-            skipped: count(Status::Skipped),
-        };
-        CheckReport {
-            kubelab: FORMAT_VERSION,
-            exercise: exercise.id().to_owned(),
-            title: exercise.file.title.clone(),
-            mode,
-            source,
-            passed: !errors && score.failed == 0,
-            score,
-            findings,
-            assertions: verdicts,
-            pitfalls: Vec::new(),
-            facts: None,
-            notes: Vec::new(),
-            pending: Vec::new(),
-        }
-    }
-
-    pub fn exit_code(&self) -> i32 {
-        if self.passed {
-            crate::error::exit::PASSED
-        } else {
-            crate::error::exit::FAILED
-        }
-    }
-}
-
-/// Makes text that came from outside (pod logs, learner files, Event messages) safe for a
-/// terminal: control characters, escape sequences and bidirectional overrides are shown as
-/// visible escapes (`\e[31m`) instead of being interpreted, so the learner sees what is there.
-pub fn clean(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push('\n'),
-            '\t' => out.push(' '),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{7}' => out.push_str("\\a"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::clean;
 
 fn mark(status: Status) -> colored::ColoredString {
     match status {
@@ -366,7 +229,7 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
             };
             format!(
                 " {word} {}",
-                crate::check::format_duration(jiff::SignedDuration::from_secs_f64(d))
+                crate::text::format_duration(jiff::SignedDuration::from_secs_f64(d))
             )
         })
         .unwrap_or_default();
@@ -457,7 +320,7 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
 }
 
 pub fn fmt_points(p: f64) -> String {
-    crate::check::expr::format_number(p)
+    crate::text::format_number(p)
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@ use crate::check::{format_duration, parse_duration};
 use crate::clean::EXERCISE_LABEL;
 use crate::cluster::explain;
 use crate::course::Exercise;
-use crate::course::model::Measure;
 use crate::error::Error;
 use crate::facts::Facts;
 use crate::manifest;
+use crate::model::Measure;
 use crate::yaml::Source;
 
 /// The label naming one run, so its objects can be told from an earlier run's.

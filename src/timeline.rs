@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::facts::{Facts, Run};
-use crate::report::clean;
+use crate::text::clean;
 
 /// The time span shown: from the Job's start to the last event of any pod.
 fn span(f: &Facts) -> f64 {
@@ -42,7 +42,7 @@ pub fn render_terminal(job: &str, f: &Facts, width: usize) -> String {
         out,
         "{job}: {} pods over {}{}",
         f.runs.len(),
-        crate::check::format_duration(jiff::SignedDuration::from_secs_f64(total)),
+        crate::text::format_duration(jiff::SignedDuration::from_secs_f64(total)),
         cap.map(|c| format!(", parallelism cap {c}"))
             .unwrap_or_default()
     );
@@ -95,7 +95,7 @@ pub fn render_terminal(job: &str, f: &Facts, width: usize) -> String {
         out,
         "  {:label_width$}  0s{:>w$}",
         "",
-        crate::check::format_duration(jiff::SignedDuration::from_secs_f64(total)),
+        crate::text::format_duration(jiff::SignedDuration::from_secs_f64(total)),
         w = width - 1
     );
     let _ = writeln!(
@@ -240,7 +240,7 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
             s,
             r#"<text x="{:.1}" y="{axis_y:.1}" text-anchor="middle">{}</text>"#,
             x(t),
-            crate::check::format_duration(jiff::SignedDuration::from_secs_f64(t))
+            crate::text::format_duration(jiff::SignedDuration::from_secs_f64(t))
         );
     }
     s.push_str("</svg>\n");

@@ -188,7 +188,7 @@ pub async fn stream_logs(
                     let Ok(stream) = api.log_stream(&name, &lp).await else { return };
                     let mut lines = stream.lines();
                     while let Some(Ok(line)) = lines.next().await {
-                        eprintln!("[{name}] {}", crate::report::clean(&line));
+                        eprintln!("[{name}] {}", crate::text::clean(&line));
                     }
                 }));
             }

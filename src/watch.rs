@@ -250,7 +250,7 @@ pub fn run(
             }
             Some(
                 Source::read(&path, path.display().to_string()).and_then(|s| {
-                    if ex.file.kind == crate::course::model::ExerciseKind::Quiz {
+                    if ex.file.kind == crate::model::ExerciseKind::Quiz {
                         crate::quiz::check(ex, &s)
                     } else {
                         crate::offline::check(ex, &s)

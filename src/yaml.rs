@@ -100,21 +100,13 @@ fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - col_start + 1)
 }
 
-/// Where a node starts: 1-based line and column, and the byte offset when known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pos {
-    pub line: usize,
-    pub column: usize,
-    pub offset: Option<usize>,
-}
+pub use crate::error::Pos;
 
-impl Pos {
-    fn from_location(loc: &serde_saphyr::Location) -> Pos {
-        Pos {
-            line: loc.line() as usize,
-            column: loc.column() as usize,
-            offset: loc.span().byte_offset().map(|o| o as usize),
-        }
+fn pos_of(loc: &serde_saphyr::Location) -> Pos {
+    Pos {
+        line: loc.line() as usize,
+        column: loc.column() as usize,
+        offset: loc.span().byte_offset().map(|o| o as usize),
     }
 }
 
@@ -245,7 +237,7 @@ impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<Value>::deserialize(deserializer)?;
         Ok(Node {
-            pos: Pos::from_location(&spanned.referenced),
+            pos: pos_of(&spanned.referenced),
             value: spanned.value,
         })
     }

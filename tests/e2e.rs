@@ -566,3 +566,269 @@ fn a_reference_run_brings_what_it_compares_with() {
         r.stdout
     );
 }
+
+/// One piece of the course's live proof, run in a namespace of its own.
+enum Proof {
+    /// `kubelab run EXERCISE --reference` passes with full points.
+    Reference(String),
+    /// `kubectl apply` of a known-wrong answer, then `kubelab check --wait`: FAILED, with the
+    /// assertions its `# expect: fail ...` header names failing.
+    Wrong(String, std::path::PathBuf),
+    /// The seed's `kubectl create job` then `kubectl patch` of completions: refused, as on
+    /// every real cluster, and judged FAILED on completions.
+    SeedPatch,
+}
+
+fn kubectl(kc: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kc)
+        .args(args)
+        .output()
+        .expect("kubectl runs")
+}
+
+fn failing(stdout: &str, ids: &[&str]) -> Vec<String> {
+    ids.iter()
+        .filter(|id| {
+            !stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("✗ {id} ")))
+        })
+        .map(|id| format!("expected assertion `{id}` to fail"))
+        .collect()
+}
+
+/// Runs one proof; an empty list means it held.
+fn prove(kc: &str, ns: &str, course: &kubelab::course::Course, proof: &Proof) -> Vec<String> {
+    let with = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--kubeconfig", kc, "-n", ns]);
+        kubelab_env(&root(), &all, None, &[])
+    };
+    match proof {
+        Proof::Reference(ex) => {
+            let points = course.exercise(ex).expect("exercise").file.points;
+            let r = with(&["run", ex, "--reference", "--timeout", "6m"]);
+            if r.code != 0 || !r.stdout.contains(&format!("{points}/{points} points")) {
+                return vec![format!(
+                    "reference: exit {}\n{}{}",
+                    r.code, r.stdout, r.stderr
+                )];
+            }
+            if ex != "race" {
+                return Vec::new();
+            }
+            // race-cleanup, as a learner meets it: not yet cleaned, then cleaned by label.
+            let before = with(&["check", "race-cleanup"]);
+            let mut problems = failing(&before.stdout, &["jobs-gone"]);
+            let clean = with(&["clean", "race"]);
+            let after = with(&["check", "race-cleanup"]);
+            if clean.code != 0 || after.code != 0 {
+                problems.push(format!(
+                    "race-cleanup after clean:\n{}{}{}",
+                    clean.stderr, after.stdout, after.stderr
+                ));
+            }
+            problems
+        }
+        Proof::Wrong(ex, file) => {
+            let header = std::fs::read_to_string(file).expect("answer");
+            let expect = header
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# expect: fail "))
+                .and_then(|l| l.split('.').next())
+                .expect("an `# expect: fail ID...` header");
+            let ids: Vec<&str> = expect.split_whitespace().collect();
+            let applied = kubectl(kc, &["apply", "-n", ns, "-f", &file.display().to_string()]);
+            assert!(
+                applied.status.success(),
+                "{}",
+                String::from_utf8_lossy(&applied.stderr)
+            );
+            let r = with(&["check", ex, "--wait", "5m"]);
+            let mut problems = failing(&r.stdout, &ids);
+            if r.code != 1 || !r.stdout.contains("FAILED") {
+                problems.push(format!("expected FAILED (exit 1), got exit {}", r.code));
+            }
+            for (pitfall, _) in &course.exercise(ex).expect("exercise").pitfalls {
+                let first = pitfall
+                    .explanation
+                    .split_whitespace()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if ex == "dynamic-workload"
+                    && !r
+                        .stdout
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .contains(&first)
+                {
+                    problems.push(format!("the {} pitfall is not explained", pitfall.id));
+                }
+            }
+            if problems.is_empty() {
+                problems
+            } else {
+                vec![format!(
+                    "{}: {}\n{}{}",
+                    file.display(),
+                    problems.join("; "),
+                    r.stdout,
+                    r.stderr
+                )]
+            }
+        }
+        Proof::SeedPatch => {
+            let script = "if [ $((RANDOM % 3)) -eq 0 ]; then echo \"Worker failed at $(date)\"; exit 1; else echo \"Worker succeeded at $(date)\"; sleep 5; fi";
+            let created = kubectl(
+                kc,
+                &[
+                    "create",
+                    "job",
+                    "unreliable-workers",
+                    "-n",
+                    ns,
+                    "--image=busybox:1.35",
+                    "--",
+                    "sh",
+                    "-c",
+                    script,
+                ],
+            );
+            assert!(
+                created.status.success(),
+                "{}",
+                String::from_utf8_lossy(&created.stderr)
+            );
+            let patched = kubectl(
+                kc,
+                &[
+                    "patch",
+                    "job",
+                    "unreliable-workers",
+                    "-n",
+                    ns,
+                    "-p",
+                    r#"{"spec":{"parallelism":3,"completions":5}}"#,
+                ],
+            );
+            let said = String::from_utf8_lossy(&patched.stderr);
+            let mut problems = Vec::new();
+            if patched.status.success() || !said.contains("field is immutable") {
+                problems.push(format!(
+                    "the seed's patch of completions should be refused as immutable: {said}"
+                ));
+            }
+            let r = with(&["check", "unreliable-workers", "--wait", "5m"]);
+            problems.extend(failing(&r.stdout, &["completions"]));
+            if r.code != 1 {
+                problems.push(format!(
+                    "expected FAILED, got exit {}:\n{}{}",
+                    r.code, r.stdout, r.stderr
+                ));
+            }
+            problems
+        }
+    }
+}
+
+/// The course proves itself live: every exercise's reference passes with full points on a real
+/// cluster, and a known-wrong answer of each (tests/fixtures/wrong/, and the seed's refused
+/// patch) fails for the reason expected. Three at a time, each in its own namespace; the race
+/// and resource-aware-parallel alone at the end (one measures a speed-up, the other asks for
+/// more CPU than the node has).
+#[test]
+fn the_course_proves_itself_live() {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to prove the course on a real cluster");
+        return;
+    };
+    let kc = kubeconfig.to_string_lossy().into_owned();
+    let course = kubelab::course::Course::load(&root()).expect("course");
+    let mut proofs: Vec<Proof> = course
+        .exercises()
+        .filter(|e| {
+            !e.file.reference.is_empty() && e.file.kind != kubelab::model::ExerciseKind::Quiz
+        })
+        .map(|e| Proof::Reference(e.id().to_owned()))
+        .collect();
+    let wrong_dir = root().join("tests/fixtures/wrong");
+    let mut wrong: Vec<_> = std::fs::read_dir(&wrong_dir)
+        .expect("wrong answers")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    wrong.sort();
+    for file in wrong {
+        let ex = file
+            .file_stem()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        proofs.push(Proof::Wrong(ex, file));
+    }
+    proofs.push(Proof::SeedPatch);
+    // Every exercise judged on the cluster has its wrong answer.
+    for e in course
+        .exercises()
+        .filter(|e| !e.file.targets.is_empty() || !e.file.assertions.is_empty())
+    {
+        let covered = proofs.iter().any(|p| match p {
+            Proof::Wrong(ex, _) => ex == e.id(),
+            Proof::SeedPatch => e.id() == "unreliable-workers",
+            Proof::Reference(ex) => ex == "race" && e.id() == "race-cleanup",
+        });
+        assert!(
+            covered || e.file.kind == kubelab::model::ExerciseKind::Quiz,
+            "{} has no known-wrong answer",
+            e.id()
+        );
+    }
+    let (alone, shared): (Vec<_>, Vec<_>) = proofs.into_iter().enumerate().partition(|(_, p)| {
+        // The race measures a speed-up: on a node busy with the other proofs it can tie.
+        matches!(p, Proof::Reference(ex) | Proof::Wrong(ex, _) if ex == "resource-aware-parallel")
+            || matches!(p, Proof::Reference(ex) if ex == "race")
+    });
+    // Named up front, so that they are deleted however the test ends.
+    let name = |i: usize| format!("kl-proof-{}-{i}", std::process::id());
+    let _class = Class {
+        kubeconfig: kc.clone(),
+        namespaces: (0..alone.len() + shared.len() + 1).map(name).collect(),
+        binding: None,
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    let problems = std::sync::Mutex::new(Vec::new());
+    let run_all = |batch: Vec<(usize, Proof)>, at_once: usize| {
+        let queue = std::sync::Mutex::new(batch);
+        std::thread::scope(|s| {
+            for _ in 0..at_once {
+                s.spawn(|| {
+                    loop {
+                        // Taken in a statement of its own: the queue is not locked while proving.
+                        let next = queue.lock().unwrap().pop();
+                        let Some((i, proof)) = next else { break };
+                        let ns = name(i);
+                        let made = kubectl(&kc, &["create", "namespace", &ns]);
+                        assert!(
+                            made.status.success(),
+                            "{}",
+                            String::from_utf8_lossy(&made.stderr)
+                        );
+                        let found = prove(&kc, &ns, &course, &proof);
+                        problems.lock().unwrap().extend(found);
+                    }
+                });
+            }
+        });
+    };
+    run_all(shared, 3);
+    run_all(alone, 1);
+    let problems = problems.into_inner().unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

@@ -13,9 +13,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::check::phase_word;
-use crate::course::model::ExerciseKind;
 use crate::course::{Course, Exercise, Unit};
 use crate::error::Error;
+use crate::model::ExerciseKind;
 
 /// A page of the site: its chapter title, where it lands (relative to the book's source
 /// folder, `.md`), its Markdown, and the pages nested under it.
@@ -329,7 +329,7 @@ fn pitfalls(md: &mut String, ex: &Exercise) {
 
 /// Escapes text for HTML content and attribute values.
 pub fn html_escape(text: &str) -> String {
-    crate::report::clean(text)
+    crate::text::clean(text)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

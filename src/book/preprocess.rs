@@ -54,7 +54,7 @@ impl Preprocessor for Kubelab {
 }
 
 fn anyhow_error(e: &crate::Error) -> mdbook_preprocessor::errors::Error {
-    mdbook_preprocessor::errors::Error::msg(crate::report::clean(&e.to_string()))
+    mdbook_preprocessor::errors::Error::msg(crate::text::clean(&e.to_string()))
 }
 
 fn chapter(page: Page, number: Vec<u32>, parents: Vec<String>) -> Chapter {

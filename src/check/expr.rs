@@ -192,16 +192,7 @@ pub fn to_json(v: &Value) -> Json {
     }
 }
 
-pub fn format_number(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_owned()
-    }
-}
+pub use crate::text::format_number;
 
 #[cfg(test)]
 mod tests {

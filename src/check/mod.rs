@@ -3,29 +3,24 @@
 //! judged on [`Evidence`]: the learner's manifest offline, or the cluster snapshot live. The
 //! same code judges both, so a verdict means the same thing wherever it came from.
 
+mod evidence;
+mod expect;
 pub mod expr;
-pub mod live;
+pub mod kinds;
 pub mod path;
-mod records;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use regex::Regex;
-use serde::Serialize;
-use serde_json::Value as Json;
+use crate::model::{Assertion, CheckFile, Phase};
+use expr::Expr;
+use kinds::{AssertionKind, Compiling, KINDS};
 
-use crate::course::model::{Assertion, CheckFile, CountKind, Expect, Phase, PodQuantifier};
-use expr::{Expr, Vars, display, format_number, to_cel};
-use path::FieldPath;
-
-/// Where evidence came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Offline,
-    Live,
-}
+pub use crate::text::format_duration;
+pub use crate::verdict::{Mode, Status, Verdict};
+pub use evidence::{Evidence, LiveTarget};
+pub use expect::{CompiledExpect, number, quantity, show_value};
+pub(crate) use expect::{compile_expect, explain_cel_error, join_unique, missing};
 
 /// An assertion ready to judge.
 #[derive(Debug)]
@@ -36,81 +31,7 @@ pub struct Compiled {
     pub pass: String,
     pub fail: String,
     pub hint: String,
-    pub kind: Kind,
-}
-
-#[derive(Debug)]
-pub struct CompiledExpect {
-    equals: Option<Json>,
-    one_of: Option<Vec<Json>>,
-    min: Option<f64>,
-    max: Option<f64>,
-    matches: Option<Regex>,
-    present: Option<bool>,
-}
-
-#[derive(Debug)]
-pub enum Kind {
-    Field {
-        object: String,
-        path: FieldPath,
-        expect: CompiledExpect,
-    },
-    Key {
-        object: String,
-        annotation: bool,
-        template: bool,
-        key: String,
-        expect: CompiledExpect,
-    },
-    Count {
-        object: String,
-        kind: CountKind,
-        filter: Option<Expr>,
-        expect: CompiledExpect,
-    },
-    Duration {
-        object: String,
-        min: Option<jiff::SignedDuration>,
-        max: Option<jiff::SignedDuration>,
-        faster_than: Option<String>,
-    },
-    Concurrency {
-        object: String,
-        max_active: Option<u32>,
-        min_active: Option<u32>,
-        min_running: Option<u32>,
-    },
-    Logs {
-        object: String,
-        pattern: Option<Regex>,
-        quantifier: PodQuantifier,
-        all_lines: bool,
-        lines: Option<CompiledExpect>,
-        unique: Option<String>,
-        sequence: Option<String>,
-        json_fields: Vec<String>,
-    },
-    Records {
-        object: String,
-        check: crate::course::model::RecordsCheck,
-    },
-    Event {
-        object: String,
-        reason: String,
-        message: Option<Regex>,
-        present: bool,
-    },
-    Deleted {
-        kind: CountKind,
-        selector: Option<Vec<(String, String)>>,
-        names: Vec<String>,
-    },
-    Expr {
-        expr: Arc<Expr>,
-        value: Option<Arc<Expr>>,
-        params: Json,
-    },
+    pub kind: Box<dyn AssertionKind>,
 }
 
 /// A problem in an assertion, with the JSON pointer below the assertion where it is.
@@ -120,7 +41,7 @@ pub struct CompileError {
     pub message: String,
 }
 
-fn err(pointer: &str, message: impl Into<String>) -> CompileError {
+pub(crate) fn err(pointer: &str, message: impl Into<String>) -> CompileError {
     CompileError {
         pointer: pointer.to_owned(),
         message: message.into(),
@@ -166,429 +87,75 @@ pub struct CompileContext<'a> {
     pub checks: &'a BTreeMap<String, Reusable>,
 }
 
-const CHECK_KEYS: &[&str] = &[
-    "field",
-    "label",
-    "annotation",
-    "count",
-    "duration",
-    "concurrency",
-    "logs",
-    "records",
-    "event",
-    "deleted",
-    "expr",
-    "use",
-];
-
 pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<CompileError>> {
-    let mut errors = Vec::new();
-    let given: Vec<&str> = [
-        a.field.is_some(),
-        a.label.is_some(),
-        a.annotation.is_some(),
-        a.count.is_some(),
-        a.duration.is_some(),
-        a.concurrency.is_some(),
-        a.logs.is_some(),
-        a.records.is_some(),
-        a.event.is_some(),
-        a.deleted.is_some(),
-        a.expr.is_some(),
-        a.uses.is_some(),
-    ]
-    .iter()
-    .zip(CHECK_KEYS)
-    .filter(|(set, _)| **set)
-    .map(|(_, k)| *k)
-    .collect();
-    if given.len() != 1 {
+    let given: Vec<_> = KINDS.iter().filter(|(_, given, _)| given(a)).collect();
+    let [(key, _, compile_kind)] = given.as_slice() else {
+        let keys: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
         let msg = if given.is_empty() {
-            format!(
-                "no check given; add exactly one of: {}",
-                CHECK_KEYS.join(", ")
-            )
+            format!("no check given; add exactly one of: {}", keys.join(", "))
         } else {
-            format!("give exactly one check; found {}", given.join(" and "))
+            let found: Vec<&str> = given.iter().map(|(k, _, _)| *k).collect();
+            format!("give exactly one check; found {}", found.join(" and "))
         };
         return Err(vec![err("", msg)]);
-    }
+    };
+    let mut c = Compiling::new(cx, a);
     if a.value.is_some() && a.expr.is_none() {
-        errors.push(err("/value", "`value` goes with `expr`"));
+        c.errors.push(err("/value", "`value` goes with `expr`"));
     }
     if !a.with.is_empty() && a.uses.is_none() {
-        errors.push(err("/with", "`with` goes with `use`"));
+        c.errors.push(err("/with", "`with` goes with `use`"));
     }
-
-    let target =
-        |object: &Option<String>, pointer: &str, errors: &mut Vec<CompileError>| -> String {
-            match object {
-                Some(name) => {
-                    if !cx.targets.iter().any(|t| t == name) {
-                        errors.push(err(
-                            pointer,
-                            format!(
-                                "`{name}` is not one of this exercise's targets ({})",
-                                cx.targets.join(", ")
-                            ),
-                        ));
-                    }
-                    name.clone()
-                }
-                None => cx.targets.first().cloned().unwrap_or_default(),
-            }
-        };
-    let needs_target = given[0] != "expr" && given[0] != "use" && given[0] != "deleted";
+    let needs_target = !matches!(*key, "expr" | "use" | "deleted");
     if needs_target && cx.targets.is_empty() {
-        errors.push(err(
+        c.errors.push(err(
             "",
             "this check needs the exercise to declare `targets`",
         ));
     }
-
-    let mut placeholders: Vec<String> = vec!["value".into(), "expected".into(), "object".into()];
-    let mut default_phase = Phase::Live;
-    let mut pass = a.pass.clone();
-    let mut fail = a.fail.clone();
-
-    let kind = match given[0] {
-        "field" => {
-            let f = a.field.as_ref().expect("checked above");
-            placeholders.push("path".into());
-            default_phase = Phase::Both;
-            let object = target(&f.object, "/field/object", &mut errors);
-            let path = FieldPath::parse(&f.path).map_err(|m| err("/field/path", m));
-            let expect = compile_expect(&f.expect, "/field", &mut errors);
-            match path {
-                Ok(path) => Some(Kind::Field {
-                    object,
-                    path,
-                    expect,
-                }),
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
-            }
-        }
-        k @ ("label" | "annotation") => {
-            let c = if k == "label" {
-                a.label.as_ref()
-            } else {
-                a.annotation.as_ref()
-            }
-            .expect("checked above");
-            placeholders.push("key".into());
-            default_phase = Phase::Both;
-            let object = target(&c.object, &format!("/{k}/object"), &mut errors);
-            let expect = compile_expect(&c.expect, &format!("/{k}"), &mut errors);
-            Some(Kind::Key {
-                object,
-                annotation: k == "annotation",
-                template: c.template,
-                key: c.key.clone(),
-                expect,
-            })
-        }
-        "count" => {
-            let c = a.count.as_ref().expect("checked above");
-            placeholders.push("count".into());
-            let object = target(&c.object, "/count/object", &mut errors);
-            let filter = c.filter.as_ref().and_then(|f| {
-                Expr::compile(f, &["item"])
-                    .map_err(|m| errors.push(err("/count/where", m)))
-                    .ok()
-            });
-            let expect = compile_expect(&c.expect, "/count", &mut errors);
-            Some(Kind::Count {
-                object,
-                kind: c.kind,
-                filter,
-                expect,
-            })
-        }
-        "duration" => {
-            let d = a.duration.as_ref().expect("checked above");
-            let object = target(&d.object, "/duration/object", &mut errors);
-            let parse = |s: &Option<String>, p: &str, errors: &mut Vec<CompileError>| {
-                s.as_ref()
-                    .and_then(|s| parse_duration(s).map_err(|m| errors.push(err(p, m))).ok())
-            };
-            let min = parse(&d.min, "/duration/min", &mut errors);
-            let max = parse(&d.max, "/duration/max", &mut errors);
-            if let Some(other) = &d.faster_than {
-                target(&Some(other.clone()), "/duration/faster_than", &mut errors);
-                placeholders.push("other".into());
-            }
-            if d.min.is_none() && d.max.is_none() && d.faster_than.is_none() {
-                errors.push(err("/duration", "give `min`, `max` or `faster_than`"));
-            }
-            Some(Kind::Duration {
-                object,
-                min,
-                max,
-                faster_than: d.faster_than.clone(),
-            })
-        }
-        "concurrency" => {
-            let c = a.concurrency.as_ref().expect("checked above");
-            placeholders.extend(["active".into(), "running".into()]);
-            let object = target(&c.object, "/concurrency/object", &mut errors);
-            if c.max_active.is_none() && c.min_active.is_none() && c.min_running.is_none() {
-                errors.push(err(
-                    "/concurrency",
-                    "give `max_active`, `min_active` or `min_running`",
-                ));
-            }
-            Some(Kind::Concurrency {
-                object,
-                max_active: c.max_active,
-                min_active: c.min_active,
-                min_running: c.min_running,
-            })
-        }
-        "records" => {
-            let r = a.records.as_ref().expect("checked above");
-            placeholders.extend(["records".into(), "field".into()]);
-            let object = target(&r.object, "/records/object", &mut errors);
-            if r.items.is_none() && !r.worker && r.levels.is_none() && !r.failures {
-                errors.push(err(
-                    "/records",
-                    "give at least one of `items`, `worker`, `levels`, `failures`",
-                ));
-            }
-            Some(Kind::Records {
-                object,
-                check: r.clone(),
-            })
-        }
-        "logs" => {
-            let l = a.logs.as_ref().expect("checked above");
-            placeholders.extend(["pod".into(), "line".into()]);
-            let object = target(&l.object, "/logs/object", &mut errors);
-            let pattern = l.pattern.as_ref().and_then(|p| {
-                Regex::new(p)
-                    .map_err(|e| errors.push(err("/logs/pattern", regex_message(&e))))
-                    .ok()
-            });
-            for (name, group) in [("unique", &l.unique), ("sequence", &l.sequence)] {
-                if let Some(g) = group {
-                    let known = pattern
-                        .as_ref()
-                        .is_some_and(|p| p.capture_names().flatten().any(|n| n == g));
-                    if !known {
-                        errors.push(err(
-                            &format!("/logs/{name}"),
-                            format!("`pattern` has no named group `(?P<{g}>...)`"),
-                        ));
-                    }
-                }
-            }
-            if pattern.is_none()
-                && l.pattern.is_none()
-                && l.json_fields.is_empty()
-                && l.lines.is_none()
-            {
-                errors.push(err("/logs", "give `pattern`, `json_fields` or `lines`"));
-            }
-            let lines = l
-                .lines
-                .as_ref()
-                .map(|e| compile_expect(e, "/logs/lines", &mut errors));
-            Some(Kind::Logs {
-                object,
-                pattern,
-                quantifier: l.quantifier,
-                all_lines: l.all_lines,
-                lines,
-                unique: l.unique.clone(),
-                sequence: l.sequence.clone(),
-                json_fields: l.json_fields.clone(),
-            })
-        }
-        "event" => {
-            let e = a.event.as_ref().expect("checked above");
-            placeholders.push("message".into());
-            let object = target(&e.object, "/event/object", &mut errors);
-            let message = e.message.as_ref().and_then(|m| {
-                Regex::new(m)
-                    .map_err(|x| errors.push(err("/event/message", regex_message(&x))))
-                    .ok()
-            });
-            Some(Kind::Event {
-                object,
-                reason: e.reason.clone(),
-                message,
-                present: e.present,
-            })
-        }
-        "deleted" => {
-            let d = a.deleted.as_ref().expect("checked above");
-            placeholders.push("remaining".into());
-            let selector = d.selector.as_ref().and_then(|s| {
-                parse_selector(s)
-                    .map_err(|m| errors.push(err("/deleted/selector", m)))
-                    .ok()
-            });
-            for n in &d.names {
-                target(&Some(n.clone()), "/deleted/names", &mut errors);
-            }
-            if d.selector.is_none() && d.names.is_empty() {
-                errors.push(err("/deleted", "give `selector` or `names`"));
-            }
-            Some(Kind::Deleted {
-                kind: d.kind,
-                selector,
-                names: d.names.clone(),
-            })
-        }
-        "expr" => {
-            let source = a.expr.as_ref().expect("checked above");
-            let expr = Expr::compile(source, &[]).map_err(|m| err("/expr", m));
-            let value = a.value.as_ref().and_then(|v| {
-                Expr::compile(v, &[])
-                    .map_err(|m| errors.push(err("/value", m)))
-                    .ok()
-            });
-            match expr {
-                Ok(expr) => {
-                    default_phase = if expr.live_only || value.as_ref().is_some_and(|v| v.live_only)
-                    {
-                        Phase::Live
-                    } else {
-                        Phase::Both
-                    };
-                    Some(Kind::Expr {
-                        expr: Arc::new(expr),
-                        value: value.map(Arc::new),
-                        params: Json::Object(Default::default()),
-                    })
-                }
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
-            }
-        }
-        "use" => {
-            let id = a.uses.as_ref().expect("checked above");
-            match cx.checks.get(id) {
-                None => {
-                    let known: Vec<String> = cx.checks.keys().cloned().collect();
-                    let mut m = format!("no reusable check `{id}` in checks/");
-                    if let Some(s) = crate::schema::suggest(id, &known) {
-                        m.push_str(&format!("; did you mean `{s}`?"));
-                    }
-                    errors.push(err("/use", m));
-                    // Without the check, its default texts are unknown: say nothing more.
-                    return Err(errors);
-                }
-                Some(reusable) => {
-                    let check = &reusable.file;
-                    let mut params = serde_json::Map::new();
-                    for (name, p) in &check.params {
-                        match a.with.get(name).or(p.default.as_ref()) {
-                            Some(v) => {
-                                params.insert(name.clone(), v.clone());
-                            }
-                            None => errors.push(err(
-                                "/with",
-                                format!(
-                                    "check `{id}` needs the parameter `{name}`: {}",
-                                    p.description
-                                ),
-                            )),
-                        }
-                        placeholders.push(format!("params.{name}"));
-                    }
-                    for name in a.with.keys() {
-                        if !check.params.contains_key(name) {
-                            errors.push(err(
-                                &format!("/with/{name}"),
-                                format!(
-                                    "check `{id}` has no parameter `{name}` (it has: {})",
-                                    check.params.keys().cloned().collect::<Vec<_>>().join(", ")
-                                ),
-                            ));
-                        }
-                    }
-                    pass = pass.or_else(|| check.pass.clone());
-                    fail = fail.or_else(|| check.fail.clone());
-                    match reusable.programs() {
-                        Ok((expr, value)) => {
-                            default_phase = check.on.unwrap_or(if expr.live_only {
-                                Phase::Live
-                            } else {
-                                Phase::Both
-                            });
-                            Some(Kind::Expr {
-                                expr: expr.clone(),
-                                value: value.clone(),
-                                params: Json::Object(params),
-                            })
-                        }
-                        Err((field, m)) => {
-                            errors.push(err("/use", format!("check `{id}` {field}: {m}")));
-                            None
-                        }
-                    }
-                }
-            }
-        }
-        _ => unreachable!("CHECK_KEYS covers every key"),
-    };
-
-    let phase = a.on.unwrap_or(default_phase);
-    if let Some(Kind::Expr { expr, .. }) = &kind
-        && expr.live_only
+    let kind = compile_kind(a, &mut c);
+    if c.abort {
+        return Err(c.errors);
+    }
+    let phase = a.on.unwrap_or(c.default_phase);
+    if let Some(why) = kind.as_ref().and_then(|k| k.live_only())
         && phase != Phase::Live
     {
-        errors.push(err(
-                "/on",
-                "this expression reads cluster state (job, pods, events, facts, jobs, logs), so it can only be judged live",
-            ));
+        c.errors.push(err("/on", why));
     }
-    let runtime = matches!(
-        kind,
-        Some(
-            Kind::Count { .. }
-                | Kind::Duration { .. }
-                | Kind::Concurrency { .. }
-                | Kind::Logs { .. }
-                | Kind::Records { .. }
-                | Kind::Event { .. }
-                | Kind::Deleted { .. }
-        )
-    );
-    if runtime && phase != Phase::Live {
-        errors.push(err(
-            "/on",
-            "this check reads the cluster, so it can only be judged live",
-        ));
-    }
+    finish(a, c, kind, phase)
+}
 
-    let pass = pass.unwrap_or_default();
+/// The texts and hint every assertion needs, checked; then the compiled assertion, or every
+/// problem found.
+fn finish(
+    a: &Assertion,
+    mut c: Compiling,
+    kind: Option<Box<dyn AssertionKind>>,
+    phase: Phase,
+) -> Result<Compiled, Vec<CompileError>> {
+    let pass = c.pass.take().unwrap_or_default();
     if pass.is_empty() {
-        errors.push(err("", "missing `pass`: say what passing means"));
+        c.errors
+            .push(err("", "missing `pass`: say what passing means"));
     }
-    let fail = fail.unwrap_or_default();
+    let fail = c.fail.take().unwrap_or_default();
     if fail.is_empty() {
-        errors.push(err(
+        c.errors.push(err(
             "",
             "missing `fail`: say what was found and what was expected",
         ));
     }
     if a.hint.trim().is_empty() {
-        errors.push(err("/hint", "the hint is empty"));
+        c.errors.push(err("/hint", "the hint is empty"));
     }
     for (field, text) in [("/pass", &pass), ("/fail", &fail)] {
-        if let Err(m) = check_placeholders(text, &placeholders) {
-            errors.push(err(field, m));
+        if let Err(m) = check_placeholders(text, &c.placeholders) {
+            c.errors.push(err(field, m));
         }
     }
-
     match kind {
-        Some(kind) if errors.is_empty() => Ok(Compiled {
+        Some(kind) if c.errors.is_empty() => Ok(Compiled {
             id: a.id.clone(),
             phase,
             weight: a.weight,
@@ -597,50 +164,14 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
             hint: a.hint.clone(),
             kind,
         }),
-        _ => Err(errors),
+        _ => Err(c.errors),
     }
 }
 
-fn regex_message(e: &regex::Error) -> String {
+pub(crate) fn regex_message(e: &regex::Error) -> String {
     let text = e.to_string();
     let last = text.lines().last().unwrap_or("").trim();
     format!("invalid regular expression: {last}")
-}
-
-fn compile_expect(e: &Expect, pointer: &str, errors: &mut Vec<CompileError>) -> CompiledExpect {
-    if e.equals.is_none()
-        && e.one_of.is_none()
-        && e.min.is_none()
-        && e.max.is_none()
-        && e.matches.is_none()
-        && e.present.is_none()
-    {
-        errors.push(err(
-            pointer,
-            "give at least one of `equals`, `in`, `min`, `max`, `matches`, `present`",
-        ));
-    }
-    if let (Some(min), Some(max)) = (e.min, e.max)
-        && min > max
-    {
-        errors.push(err(
-            pointer,
-            format!("`min` ({min}) is above `max` ({max})"),
-        ));
-    }
-    let matches = e.matches.as_ref().and_then(|m| {
-        Regex::new(m)
-            .map_err(|x| errors.push(err(&format!("{pointer}/matches"), regex_message(&x))))
-            .ok()
-    });
-    CompiledExpect {
-        equals: e.equals.clone(),
-        one_of: e.one_of.clone(),
-        min: e.min,
-        max: e.max,
-        matches,
-        present: e.present,
-    }
 }
 
 /// `60s`, `1m30s`, `2m`, `90`(seconds).
@@ -651,20 +182,6 @@ pub fn parse_duration(s: &str) -> Result<jiff::SignedDuration, String> {
     }
     t.parse::<jiff::SignedDuration>()
         .map_err(|_| format!("`{s}` is not a duration; write it like `60s`, `1m30s` or `2m`"))
-}
-
-pub fn format_duration(d: jiff::SignedDuration) -> String {
-    let total = d.as_secs_f64();
-    if total < 60.0 {
-        return format!("{}s", format_number((total * 10.0).round() / 10.0));
-    }
-    let secs = total.round() as i64;
-    let (m, s) = (secs / 60, secs % 60);
-    if s == 0 {
-        format!("{m}m")
-    } else {
-        format!("{m}m{s}s")
-    }
 }
 
 /// `a=b,c=d` (equality selectors only; that is what the course uses).
@@ -751,193 +268,22 @@ pub fn render(text: &str, values: &BTreeMap<String, String>) -> String {
     out.replace("}}", "}")
 }
 
-// ---------------------------------------------------------------------------------------------
-// Judging
-
-/// What a verdict says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Fail,
-    /// Not judged here (a live assertion offline); carries no points either way.
-    Skipped,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
-    pub id: String,
-    pub status: Status,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// Extra lines of evidence (which pods, which lines).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<String>,
-    pub weight: u32,
-}
-
-/// The cluster side of the evidence for one target (filled by the live checker).
-#[derive(Debug, Clone, Default)]
-pub struct LiveTarget {
-    /// The Job's pods (owned by it), as API objects.
-    pub pods: Vec<Json>,
-    /// Pod name to log lines (already bounded and cleaned).
-    pub logs: BTreeMap<String, Vec<String>>,
-    /// Events involving the Job or its pods.
-    pub events: Vec<Json>,
-    /// Derived facts (duration, concurrency, counts...) as JSON.
-    pub facts: Json,
-}
-
-/// Everything an assertion may look at.
-pub struct Evidence {
-    pub mode: Mode,
-    /// Target name to object (manifest object offline, API object live); absent = not found.
-    pub objects: BTreeMap<String, Json>,
-    pub default_target: String,
-    /// Live only: per target.
-    pub live: BTreeMap<String, LiveTarget>,
-    /// Live only: every Job in the namespace.
-    pub jobs: Vec<Json>,
-    vars: BTreeMap<String, Vars>,
-}
-
-impl Evidence {
-    pub fn offline(default_target: String, objects: BTreeMap<String, Json>) -> Evidence {
-        Evidence::new(
-            Mode::Offline,
-            default_target,
-            objects,
-            BTreeMap::new(),
-            Vec::new(),
-            &[],
-        )
-    }
-
-    /// `needed` names the CEL variables the assertions read beyond `object`, `objects` and
-    /// `facts`: only those are converted, since a Job with thousands of pods makes large CEL
-    /// values.
-    pub fn new(
-        mode: Mode,
-        default_target: String,
-        objects: BTreeMap<String, Json>,
-        live: BTreeMap<String, LiveTarget>,
-        jobs: Vec<Json>,
-        needed: &[String],
-    ) -> Evidence {
-        let wants = |v: &str| needed.iter().any(|n| n == v);
-        // CEL values are built once per target here, not once per assertion.
-        let objects_cel = to_cel(&Json::Object(
-            objects
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ));
-        // Facts of every target by name, for comparisons between Jobs.
-        let targets_cel = to_cel(&Json::Object(
-            live.iter()
-                .map(|(k, t)| (k.clone(), t.facts.clone()))
-                .collect(),
-        ));
-        let jobs_cel = if wants("jobs") {
-            to_cel(&Json::Array(jobs.clone()))
-        } else {
-            kube_cel::cel::Value::Null
-        };
-        let mut vars = BTreeMap::new();
-        let mut names: Vec<&String> = objects.keys().collect();
-        if !names.contains(&&default_target) {
-            names.push(&default_target);
-        }
-        for name in names {
-            let mut v = Vars::default();
-            let object = objects
-                .get(name)
-                .map(to_cel)
-                .unwrap_or(kube_cel::cel::Value::Null);
-            v.set("object", object.clone());
-            v.set("objects", objects_cel.clone());
-            if mode == Mode::Live {
-                let empty = LiveTarget::default();
-                let t = live.get(name).unwrap_or(&empty);
-                v.set("job", object);
-                v.set("facts", to_cel(&t.facts));
-                v.set("targets", targets_cel.clone());
-                if wants("pods") {
-                    v.set("pods", to_cel(&Json::Array(t.pods.clone())));
-                }
-                if wants("events") {
-                    v.set("events", to_cel(&Json::Array(t.events.clone())));
-                }
-                if wants("jobs") {
-                    v.set("jobs", jobs_cel.clone());
-                }
-                if wants("logs") {
-                    v.set(
-                        "logs",
-                        to_cel(&serde_json::to_value(&t.logs).unwrap_or(Json::Null)),
-                    );
-                }
-            }
-            vars.insert(name.clone(), v);
-        }
-        Evidence {
-            mode,
-            objects,
-            default_target,
-            live,
-            jobs,
-            vars,
-        }
-    }
-}
-
 impl Compiled {
     /// The CEL variables this assertion's expressions read.
     pub fn variables(&self) -> Vec<String> {
-        match &self.kind {
-            Kind::Expr { expr, value, .. } => expr
-                .vars
-                .iter()
-                .chain(value.iter().flat_map(|v| v.vars.iter()))
-                .cloned()
-                .collect(),
-            _ => Vec::new(),
-        }
+        self.kind.variables()
     }
 
     /// The target this assertion is about (None: the exercise's default target, or, for
     /// `deleted`, objects that must be absent).
     pub fn target(&self) -> Option<&str> {
-        match &self.kind {
-            Kind::Field { object, .. }
-            | Kind::Key { object, .. }
-            | Kind::Count { object, .. }
-            | Kind::Duration { object, .. }
-            | Kind::Concurrency { object, .. }
-            | Kind::Logs { object, .. }
-            | Kind::Records { object, .. }
-            | Kind::Event { object, .. } => Some(object),
-            Kind::Deleted { .. } | Kind::Expr { .. } => None,
-        }
+        self.kind.object()
     }
 
     /// Whether the assertion judges its target's run. Those about what must be gone, or
     /// counting the namespace's Jobs, hold without it (an absent Job is their evidence).
     pub fn needs_run(&self) -> bool {
-        !matches!(
-            self.kind,
-            Kind::Deleted { .. }
-                | Kind::Count {
-                    kind: CountKind::Job,
-                    ..
-                }
-        )
+        self.kind.needs_run()
     }
 
     pub fn applies(&self, mode: Mode) -> bool {
@@ -1009,251 +355,8 @@ impl Compiled {
         ev: &Evidence,
         values: &mut BTreeMap<String, String>,
     ) -> Result<(bool, Vec<String>), String> {
-        match &self.kind {
-            Kind::Field {
-                object,
-                path,
-                expect,
-            } => {
-                values.insert("object".into(), object.clone());
-                values.insert("path".into(), path.text.clone());
-                values.insert("expected".into(), expect.describe());
-                let obj = ev.objects.get(object).ok_or_else(|| missing(object))?;
-                let found = path.select(obj);
-                let mut details = Vec::new();
-                let mut ok = true;
-                let mut shown = Vec::new();
-                for (p, v) in &found {
-                    let good = expect.test(*v);
-                    shown.push(show_value(*v));
-                    if !good {
-                        ok = false;
-                        if found.len() > 1 {
-                            details.push(format!("{p} is {}", show_value(*v)));
-                        }
-                    }
-                }
-                if found.is_empty() {
-                    ok = expect.present == Some(false);
-                    shown.push("no elements".into());
-                }
-                values.insert("value".into(), join_unique(&shown));
-                Ok((ok, details))
-            }
-            Kind::Key {
-                object,
-                annotation,
-                template,
-                key,
-                expect,
-            } => {
-                values.insert("object".into(), object.clone());
-                values.insert("key".into(), key.clone());
-                values.insert("expected".into(), expect.describe());
-                let obj = ev.objects.get(object).ok_or_else(|| missing(object))?;
-                let meta = if *template {
-                    obj.pointer("/spec/template/metadata")
-                } else {
-                    obj.get("metadata")
-                };
-                let field = if *annotation { "annotations" } else { "labels" };
-                let v = meta
-                    .and_then(|m| m.get(field))
-                    .and_then(|m| m.get(key))
-                    .filter(|v| !v.is_null());
-                values.insert("value".into(), show_value(v));
-                Ok((expect.test(v), Vec::new()))
-            }
-            Kind::Expr {
-                expr,
-                value,
-                params,
-            } => {
-                let target = &ev.default_target;
-                values.insert("object".into(), target.clone());
-                if let Some(p) = params.as_object() {
-                    for (k, v) in p {
-                        values.insert(format!("params.{k}"), show_value(Some(v)));
-                    }
-                }
-                let mut vars = ev.vars.get(target).cloned().unwrap_or_default();
-                vars.set("params", to_cel(params));
-                if let Some(value) = value {
-                    match value.eval(&vars) {
-                        Ok(v) => {
-                            values.insert("value".into(), display(&v));
-                        }
-                        Err(e) => {
-                            values.insert("value".into(), "unknown".into());
-                            tracing::debug!("value expression: {e}");
-                        }
-                    }
-                }
-                let ok = expr.eval_bool(&vars).map_err(|e| explain_cel_error(&e))?;
-                Ok((ok, Vec::new()))
-            }
-            live => live::evaluate(live, ev, values),
-        }
+        self.kind.judge(ev, values)
     }
-}
-
-fn explain_cel_error(e: &str) -> String {
-    if e.contains("No such key") || e.contains("NoSuchKey") {
-        format!("a field the check reads is not set ({e})")
-    } else {
-        e.to_owned()
-    }
-}
-
-pub(crate) fn missing(object: &str) -> String {
-    format!("no object named `{object}` was found")
-}
-
-fn join_unique(values: &[String]) -> String {
-    let mut seen: Vec<&String> = Vec::new();
-    for v in values {
-        if !seen.contains(&v) {
-            seen.push(v);
-        }
-    }
-    seen.iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A JSON value as a learner reads it: strings bare, absent as "not set".
-pub fn show_value(v: Option<&Json>) -> String {
-    match v {
-        None | Some(Json::Null) => "not set".to_owned(),
-        Some(Json::String(s)) => s.clone(),
-        Some(Json::Number(n)) => n
-            .as_f64()
-            .map(format_number)
-            .unwrap_or_else(|| n.to_string()),
-        Some(other) => other.to_string(),
-    }
-}
-
-impl CompiledExpect {
-    pub fn test(&self, v: Option<&Json>) -> bool {
-        let v = v.filter(|v| !v.is_null());
-        if let Some(want) = self.present
-            && v.is_some() != want
-        {
-            return false;
-        }
-        let constrained = self.equals.is_some()
-            || self.one_of.is_some()
-            || self.min.is_some()
-            || self.max.is_some()
-            || self.matches.is_some();
-        let Some(v) = v else {
-            return !constrained;
-        };
-        if let Some(e) = &self.equals
-            && !same(v, e)
-        {
-            return false;
-        }
-        if let Some(list) = &self.one_of
-            && !list.iter().any(|e| same(v, e))
-        {
-            return false;
-        }
-        if self.min.is_some() || self.max.is_some() {
-            let Some(n) = number(v) else { return false };
-            if self.min.is_some_and(|m| n < m) || self.max.is_some_and(|m| n > m) {
-                return false;
-            }
-        }
-        if let Some(re) = &self.matches
-            && !re.is_match(&show_value(Some(v)))
-        {
-            return false;
-        }
-        true
-    }
-
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(e) = &self.equals {
-            parts.push(show_value(Some(e)));
-        }
-        if let Some(list) = &self.one_of {
-            parts.push(format!(
-                "one of {}",
-                list.iter()
-                    .map(|v| show_value(Some(v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        match (self.min, self.max) {
-            (Some(a), Some(b)) => parts.push(format!(
-                "between {} and {}",
-                format_number(a),
-                format_number(b)
-            )),
-            (Some(a), None) => parts.push(format!("at least {}", format_number(a))),
-            (None, Some(b)) => parts.push(format!("at most {}", format_number(b))),
-            (None, None) => {}
-        }
-        if let Some(re) = &self.matches {
-            parts.push(format!("matching /{}/", re.as_str()));
-        }
-        match self.present {
-            Some(true) if parts.is_empty() => parts.push("set".into()),
-            Some(false) => parts.push("not set".into()),
-            _ => {}
-        }
-        parts.join(" and ")
-    }
-}
-
-fn same(a: &Json, b: &Json) -> bool {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
-}
-
-/// A number, or a Kubernetes quantity (`500m`, `256Mi`, `1.5`) as a number.
-pub fn number(v: &Json) -> Option<f64> {
-    match v {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => quantity(s),
-        _ => None,
-    }
-}
-
-/// Parses a Kubernetes quantity.
-pub fn quantity(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(s.len());
-    let (num, suffix) = s.split_at(split);
-    let base: f64 = num.parse().ok()?;
-    let factor = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0_f64.powi(2),
-        "Gi" => 1024.0_f64.powi(3),
-        "Ti" => 1024.0_f64.powi(4),
-        "Pi" => 1024.0_f64.powi(5),
-        "Ei" => 1024.0_f64.powi(6),
-        s if s.starts_with(['e', 'E']) => 10f64.powi(s[1..].parse().ok()?),
-        _ => return None,
-    };
-    Some(base * factor)
 }
 
 /// Where an assertion is judged, for listings.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use colored::Colorize;
 
-use crate::cli::{ClusterArgs, Output, emit, runtime};
+use super::{ClusterArgs, Output, emit, runtime};
 use crate::course::Course;
 use crate::error::{Error, exit};
 use crate::grade::gradebook::{self, Gradebook};
@@ -124,7 +124,7 @@ pub fn grade(args: GradeArgs, course: &Course, output: Output) -> Result<i32, Er
     bar.finish_and_clear();
     let written = outputs::write_all(&outcome.book, &args.out)?;
     for note in &outcome.notes {
-        eprintln!("{} {}", "note:".cyan(), crate::report::clean(note));
+        eprintln!("{} {}", "note:".cyan(), crate::text::clean(note));
     }
     if args.verbose && !matches!(req.source, Source::Bundles { .. }) {
         eprintln!("{} API calls", outcome.api_calls);

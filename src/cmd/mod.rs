@@ -1,5 +1,189 @@
-//! One file per subcommand: each wires the layers below (course, cluster, judge, outputs)
-//! for one command and prints its result. (Older subcommands still live in `cli.rs`.)
+//! The commands: one file per subcommand, each a short function that wires the layers below
+//! (course, cluster, facts, judge, report) for one command; and what they share here: output
+//! formats, cluster flags, printing a report or an error, recording progress.
 
 pub mod book;
+pub mod check;
+pub mod clean;
+pub mod collect;
+pub mod completions;
+pub mod confidence;
 pub mod grade;
+pub mod hint;
+pub mod lint;
+pub mod list;
+pub mod race;
+pub mod run;
+pub mod schemas;
+pub mod show;
+pub mod timeline;
+pub mod watch;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use colored::Colorize;
+use serde_json::json;
+
+use crate::error::Error;
+use crate::report::{self, CheckReport};
+use crate::state::{LastVerdict, Store};
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Human,
+    Json,
+    /// JUnit XML (`check` and `grade` only).
+    Junit,
+}
+
+/// Where the cluster is, as kubectl's flags say.
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace (default: the context's namespace).
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// How long one API request may take: `30s`, `1m`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub request_timeout: std::time::Duration,
+}
+
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::check::parse_duration(s)?;
+    Ok(std::time::Duration::from_secs_f64(d.as_secs_f64().max(0.1)))
+}
+
+impl ClusterArgs {
+    pub fn target(&self) -> crate::cluster::Target {
+        crate::cluster::Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+            request_timeout: Some(self.request_timeout),
+        }
+    }
+}
+
+pub fn setup_color(choice: ColorChoice) {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    colored::control::set_override(on);
+}
+
+pub fn print_error(e: &Error, output: Output) {
+    if output == Output::Json {
+        let body = json!({
+            "kubelab": report::FORMAT_VERSION,
+            "error": {
+                "exit_code": e.exit_code(),
+                "diagnostics": e.diagnostics(),
+            }
+        });
+        println!("{}", serde_json::to_string_pretty(&body).expect("json"));
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    match e {
+        Error::Input(diags) => {
+            for d in diags {
+                let _ = writeln!(
+                    stderr,
+                    "{} {}",
+                    "error:".red().bold(),
+                    report::render_diagnostic(d)
+                );
+            }
+            if diags.len() > 1 {
+                let _ = writeln!(stderr, "{} problems found", diags.len());
+            }
+        }
+        Error::Cluster { message, help } => {
+            let _ = writeln!(stderr, "{} {}", "error:".red().bold(), message);
+            if let Some(h) = help {
+                let _ = writeln!(stderr, "  {} {h}", "help:".cyan());
+            }
+        }
+        other => {
+            let _ = writeln!(stderr, "{} {other}", "error:".red().bold());
+        }
+    }
+}
+
+pub fn emit(
+    output: Output,
+    human: impl FnOnce() -> String,
+    json: impl FnOnce() -> serde_json::Value,
+) {
+    match output {
+        Output::Human => print!("{}", human()),
+        Output::Json | Output::Junit => {
+            println!("{}", serde_json::to_string_pretty(&json()).expect("json"))
+        }
+    }
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("tokio runtime", e))
+}
+
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let shown = path.display().to_string();
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&shown, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(&shown, e))
+}
+
+pub fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
+    let mut state = store.load();
+    let p = state.exercises.entry(report.exercise.clone()).or_default();
+    p.last = Some(LastVerdict {
+        passed: report.passed,
+        mode: serde_json::to_value(report.mode)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        earned: report.score.earned,
+        possible: report.score.possible,
+        at: jiff::Timestamp::now().to_string(),
+    });
+    if report.mode == crate::check::Mode::Live {
+        p.last_live = p.last.clone();
+    }
+    store.save(&state)
+}
+
+pub fn print_report(report: &CheckReport, output: Output) {
+    if output == Output::Junit {
+        print!("{}", crate::junit::check_report(report));
+        return;
+    }
+    emit(
+        output,
+        || report::render_check(report),
+        || serde_json::to_value(report).expect("report serialises"),
+    );
+}

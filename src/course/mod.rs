@@ -2,8 +2,9 @@
 //! validated against the course JSON Schemas and compiled, with every problem reported at its
 //! file, line and column. Nothing in here is specific to one exercise.
 
-pub mod lint;
-pub mod model;
+pub use crate::model;
+mod exercise;
+use exercise::load_exercise;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 
-use crate::check::{self, CompileContext, Compiled};
+use crate::check::{self, Compiled};
 use crate::error::{Diagnostic, Error};
 use crate::schema::Schema;
 use crate::yaml::{self, Node, Source};
@@ -186,136 +187,24 @@ impl Course {
 
     fn load_filtered(root: &Path, only: Option<&str>) -> Result<Course, Error> {
         let mut diags = Vec::new();
-        let mut listed = Vec::new();
-        let schemas = schemas();
-
-        // Reusable checks.
-        let mut checks: BTreeMap<String, check::Reusable> = BTreeMap::new();
-        let checks_dir = root.join("checks");
-        for path in sorted_entries(&checks_dir) {
-            if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
-                continue;
-            }
-            let shown = relative(root, &path);
-            let Some((check, node, _)) =
-                load_typed::<CheckFile>(&path, &shown, &schemas.check, &mut diags)
-            else {
-                continue;
-            };
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            if check.id != stem {
-                diags.push(
-                    Diagnostic::file(
-                        &shown,
-                        format!("id `{}` differs from the file name", check.id),
-                    )
-                    .at_pos(node.locate("/id"))
-                    .field("id")
-                    .with_help(format!("name the file {}.yaml or change the id", check.id)),
-                );
-            }
-            let reusable = check::Reusable::new(check.clone());
-            // A full load (lint, list) proves every check; a learner's check compiles only
-            // the ones its exercise uses.
-            if only.is_none()
-                && let Err((field, m)) = reusable.programs()
-            {
-                diags.push(
-                    Diagnostic::file(&shown, m.clone())
-                        .at_pos(node.locate(&format!("/{field}")))
-                        .field(field.clone()),
-                );
-            }
-            checks.insert(check.id.clone(), reusable);
-        }
-
-        // Units and their exercises.
-        let mut units = Vec::new();
-        let mut exercise_seen: HashMap<String, String> = HashMap::new();
-        let mut unit_seen: HashMap<String, String> = HashMap::new();
+        let checks = load_checks(root, only, &mut diags);
+        let mut loading = Loading {
+            root,
+            only,
+            checks: &checks,
+            diags,
+            listed: Vec::new(),
+            exercise_seen: HashMap::new(),
+            unit_seen: HashMap::new(),
+        };
         let units_dir = root.join("units");
-        for dir in sorted_entries(&units_dir) {
-            let unit_path = dir.join("unit.yaml");
-            if !dir.is_dir() || !unit_path.is_file() {
-                continue;
-            }
-            let shown = relative(root, &unit_path);
-            let Some((unit_file, unit_node, _)) =
-                load_typed::<UnitFile>(&unit_path, &shown, &schemas.unit, &mut diags)
-            else {
-                continue;
-            };
-            if let Some(other) = unit_seen.insert(unit_file.id.clone(), shown.clone()) {
-                diags.push(
-                    Diagnostic::file(
-                        &shown,
-                        format!("duplicate unit id `{}` (also in {other})", unit_file.id),
-                    )
-                    .at_pos(unit_node.locate("/id"))
-                    .field("id"),
-                );
-            }
-            let confidence_ids: Vec<String> =
-                unit_file.confidence.iter().map(|c| c.id.clone()).collect();
-            let mut exercises = Vec::new();
-            for (i, id) in unit_file.exercises.iter().enumerate() {
-                let pointer = format!("/exercises/{i}");
-                let Some(ex_dir) = yaml::resolve_inside(&dir, id) else {
-                    diags.push(
-                        Diagnostic::file(&shown, format!("`{id}` is not a plain exercise id"))
-                            .at_pos(unit_node.locate(&pointer))
-                            .field(yaml::pointer_to_path(&pointer)),
-                    );
-                    continue;
-                };
-                let ex_path = ex_dir.join("exercise.yaml");
-                let ex_shown = relative(root, &ex_path);
-                if !ex_path.is_file() {
-                    diags.push(
-                        Diagnostic::file(&shown, format!("exercise `{id}` has no file {ex_shown}"))
-                            .at_pos(unit_node.locate(&pointer))
-                            .field(yaml::pointer_to_path(&pointer))
-                            .with_help(format!("create {ex_shown} or remove `{id}` from the list")),
-                    );
-                    continue;
-                }
-                if let Some(other) = exercise_seen.get(id) {
-                    diags.push(
-                        Diagnostic::file(
-                            &shown,
-                            format!("duplicate exercise id `{id}` (also listed by {other})"),
-                        )
-                        .at_pos(unit_node.locate(&pointer))
-                        .field(yaml::pointer_to_path(&pointer))
-                        .with_help("exercise ids must be unique in the whole course"),
-                    );
-                    continue;
-                }
-                exercise_seen.insert(id.clone(), shown.clone());
-                listed.push(id.clone());
-                if only.is_some_and(|o| o != id) {
-                    continue;
-                }
-                if let Some(ex) = load_exercise(
-                    root,
-                    &ex_path,
-                    &ex_shown,
-                    id,
-                    &unit_file,
-                    &confidence_ids,
-                    &checks,
-                    &mut diags,
-                ) {
-                    exercises.push(ex);
-                }
-            }
-            units.push(Unit {
-                path: shown,
-                dir,
-                exercises,
-                file: unit_file,
-            });
-        }
+        let mut units: Vec<Unit> = sorted_entries(&units_dir)
+            .into_iter()
+            .filter_map(|dir| loading.unit(dir))
+            .collect();
+        let Loading {
+            mut diags, listed, ..
+        } = loading;
         if units.is_empty() && diags.is_empty() {
             diags.push(
                 Diagnostic::file(
@@ -372,164 +261,162 @@ impl Course {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn load_exercise(
+/// The reusable checks in checks/. A full load (lint, list) proves every check; a learner's
+/// check compiles only the ones its exercise uses.
+fn load_checks(
     root: &Path,
-    path: &Path,
-    shown: &str,
-    listed_id: &str,
-    unit: &UnitFile,
-    confidence_ids: &[String],
-    checks: &BTreeMap<String, check::Reusable>,
+    only: Option<&str>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Exercise> {
-    let (file, node, _) = load_typed::<ExerciseFile>(path, shown, &schemas().exercise, diags)?;
-    let before = diags.len();
-    let at = |pointer: &str, msg: String| {
-        Diagnostic::file(shown, msg)
-            .at_pos(node.locate(pointer))
-            .field(yaml::pointer_to_path(pointer))
-    };
-    if file.id != listed_id {
-        diags.push(at(
-            "/id",
-            format!(
-                "id `{}` differs from its folder name `{listed_id}`",
-                file.id
-            ),
-        ));
+) -> BTreeMap<String, check::Reusable> {
+    let mut checks = BTreeMap::new();
+    for path in sorted_entries(&root.join("checks")) {
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let shown = relative(root, &path);
+        let Some((check, node, _)) =
+            load_typed::<CheckFile>(&path, &shown, &schemas().check, diags)
+        else {
+            continue;
+        };
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if check.id != stem {
+            diags.push(
+                Diagnostic::file(
+                    &shown,
+                    format!("id `{}` differs from the file name", check.id),
+                )
+                .at_pos(node.locate("/id"))
+                .field("id")
+                .with_help(format!("name the file {}.yaml or change the id", check.id)),
+            );
+        }
+        let reusable = check::Reusable::new(check.clone());
+        if only.is_none()
+            && let Err((field, m)) = reusable.programs()
+        {
+            diags.push(
+                Diagnostic::file(&shown, m.clone())
+                    .at_pos(node.locate(&format!("/{field}")))
+                    .field(field.clone()),
+            );
+        }
+        checks.insert(check.id.clone(), reusable);
     }
-    let dir = path.parent().unwrap_or(root).to_path_buf();
-    for (list, name) in [(&file.reference, "reference"), (&file.given, "given")] {
-        for (i, rel) in list.iter().enumerate() {
-            let pointer = format!("/{name}/{i}");
-            match yaml::resolve_inside(&dir, rel) {
-                None => diags.push(at(
-                    &pointer,
-                    format!("`{rel}` must be a path inside the exercise folder"),
-                )),
-                Some(p) if !p.is_file() => diags.push(
-                    at(&pointer, format!("file not found: {}", relative(root, &p)))
-                        .with_help("create it or fix the name"),
-                ),
-                Some(_) => {}
+    checks
+}
+
+/// Loading the units: every problem found, and the ids seen so far (they must be unique).
+struct Loading<'a> {
+    root: &'a Path,
+    /// Load only this exercise (the others are listed, not compiled).
+    only: Option<&'a str>,
+    checks: &'a BTreeMap<String, check::Reusable>,
+    diags: Vec<Diagnostic>,
+    listed: Vec<String>,
+    exercise_seen: HashMap<String, String>,
+    unit_seen: HashMap<String, String>,
+}
+
+impl Loading<'_> {
+    /// `units/NN-name/`: its unit.yaml and the exercises it lists.
+    fn unit(&mut self, dir: PathBuf) -> Option<Unit> {
+        let unit_path = dir.join("unit.yaml");
+        if !dir.is_dir() || !unit_path.is_file() {
+            return None;
+        }
+        let shown = relative(self.root, &unit_path);
+        let (unit_file, unit_node, _) =
+            load_typed::<UnitFile>(&unit_path, &shown, &schemas().unit, &mut self.diags)?;
+        if let Some(other) = self.unit_seen.insert(unit_file.id.clone(), shown.clone()) {
+            self.diags.push(
+                Diagnostic::file(
+                    &shown,
+                    format!("duplicate unit id `{}` (also in {other})", unit_file.id),
+                )
+                .at_pos(unit_node.locate("/id"))
+                .field("id"),
+            );
+        }
+        let confidence_ids: Vec<String> =
+            unit_file.confidence.iter().map(|c| c.id.clone()).collect();
+        let mut exercises = Vec::new();
+        for (i, id) in unit_file.exercises.iter().enumerate() {
+            let pointer = format!("/exercises/{i}");
+            let Some((ex_path, ex_shown)) =
+                self.listed_exercise(&dir, &shown, &unit_node, id, &pointer)
+            else {
+                continue;
+            };
+            if self.only.is_some_and(|o| o != id) {
+                continue;
+            }
+            if let Some(ex) = load_exercise(
+                self.root,
+                &ex_path,
+                &ex_shown,
+                id,
+                &unit_file,
+                &confidence_ids,
+                self.checks,
+                &mut self.diags,
+            ) {
+                exercises.push(ex);
             }
         }
+        Some(Unit {
+            path: shown,
+            dir,
+            exercises,
+            file: unit_file,
+        })
     }
-    if file.learner_file.contains(['/', '\\']) || file.learner_file.starts_with('.') {
-        diags.push(at(
-            "/learner_file",
-            "must be a plain file name such as `my-job.yaml`".to_owned(),
-        ));
-    }
-    for (i, ev) in file.evidence.iter().enumerate() {
-        if !confidence_ids.contains(ev) {
-            diags.push(at(
-                &format!("/evidence/{i}"),
-                format!(
-                    "unit `{}` has no confidence statement `{ev}` (it has: {})",
-                    unit.id,
-                    confidence_ids.join(", ")
-                ),
-            ));
+
+    /// An exercise a unit lists: its exercise.yaml, when the id is plain, the file exists and
+    /// no other unit lists it too.
+    fn listed_exercise(
+        &mut self,
+        dir: &Path,
+        shown: &str,
+        unit_node: &yaml::Node,
+        id: &str,
+        pointer: &str,
+    ) -> Option<(PathBuf, String)> {
+        let at = |d: Diagnostic| {
+            d.at_pos(unit_node.locate(pointer))
+                .field(yaml::pointer_to_path(pointer))
+        };
+        let Some(ex_dir) = yaml::resolve_inside(dir, id) else {
+            self.diags.push(at(Diagnostic::file(
+                shown,
+                format!("`{id}` is not a plain exercise id"),
+            )));
+            return None;
+        };
+        let ex_path = ex_dir.join("exercise.yaml");
+        let ex_shown = relative(self.root, &ex_path);
+        if !ex_path.is_file() {
+            self.diags.push(
+                at(Diagnostic::file(
+                    shown,
+                    format!("exercise `{id}` has no file {ex_shown}"),
+                ))
+                .with_help(format!("create {ex_shown} or remove `{id}` from the list")),
+            );
+            return None;
         }
-    }
-    let mut target_names: Vec<String> = Vec::new();
-    for (i, t) in file.targets.iter().enumerate() {
-        if target_names.contains(&t.name) {
-            diags.push(at(
-                &format!("/targets/{i}/name"),
-                format!("duplicate target `{}`", t.name),
-            ));
+        if let Some(other) = self.exercise_seen.get(id) {
+            self.diags.push(
+                at(Diagnostic::file(
+                    shown,
+                    format!("duplicate exercise id `{id}` (also listed by {other})"),
+                ))
+                .with_help("exercise ids must be unique in the whole course"),
+            );
+            return None;
         }
-        if t.kind != "Job" {
-            diags.push(at(
-                &format!("/targets/{i}/kind"),
-                format!("kind `{}` cannot be a target; only Job is gathered", t.kind),
-            ));
-        }
-        target_names.push(t.name.clone());
+        self.exercise_seen.insert(id.to_owned(), shown.to_owned());
+        self.listed.push(id.to_owned());
+        Some((ex_path, ex_shown))
     }
-    let cx = CompileContext {
-        targets: &target_names,
-        checks,
-    };
-    let mut assertions = Vec::new();
-    let mut ids: Vec<&str> = Vec::new();
-    for (i, a) in file.assertions.iter().enumerate() {
-        let base = format!("/assertions/{i}");
-        if ids.contains(&a.id.as_str()) {
-            diags.push(at(
-                &format!("{base}/id"),
-                format!("duplicate assertion id `{}`", a.id),
-            ));
-        }
-        ids.push(&a.id);
-        match check::compile(a, &cx) {
-            Ok(c) => assertions.push(c),
-            Err(errors) => {
-                for e in errors {
-                    let mut pointer = format!("{base}{}", e.pointer);
-                    // Point at the deepest part of the path that exists.
-                    if node.locate(&pointer) == node.locate(&base) && !e.pointer.is_empty() {
-                        pointer = base.clone();
-                    }
-                    diags.push(at(&pointer, e.message));
-                }
-            }
-        }
-    }
-    if let Some(sel) = &file.cleanup_selector
-        && let Err(m) = check::parse_selector(sel)
-    {
-        diags.push(at("/cleanup_selector", m));
-    }
-    let quiz = file.kind == model::ExerciseKind::Quiz;
-    if quiz && file.questions.is_empty() {
-        diags.push(at("", "a quiz needs `questions`".to_owned()));
-    }
-    if !quiz && !file.questions.is_empty() {
-        diags.push(at("/questions", "only a quiz has questions".to_owned()));
-    }
-    for (i, q) in file.questions.iter().enumerate() {
-        let numeric = q.min.is_some() || q.max.is_some();
-        if numeric != q.one_of.is_empty() {
-            diags.push(at(
-                &format!("/questions/{i}"),
-                "give either `min`/`max` (a number) or `in` (accepted answers)".to_owned(),
-            ));
-        }
-    }
-    let judged_offline = quiz || assertions.iter().any(|a| a.phase != model::Phase::Live);
-    if file.reference.is_empty() && judged_offline {
-        diags.push(at(
-            "",
-            "has assertions judged offline but no `reference` manifest to prove them".to_owned(),
-        ));
-    }
-    let mut pitfalls = Vec::new();
-    for (i, p) in file.pitfalls.iter().enumerate() {
-        match regex::Regex::new(&p.pattern) {
-            Ok(re) => pitfalls.push((p.clone(), re)),
-            Err(e) => diags.push(at(
-                &format!("/pitfalls/{i}/pattern"),
-                format!(
-                    "invalid regular expression: {}",
-                    e.to_string().lines().last().unwrap_or("").trim()
-                ),
-            )),
-        }
-    }
-    if diags.len() > before {
-        return None;
-    }
-    Some(Exercise {
-        unit_id: unit.id.clone(),
-        unit_title: unit.title.clone(),
-        path: shown.to_owned(),
-        dir,
-        assertions,
-        pitfalls,
-        file,
-    })
 }

@@ -78,9 +78,9 @@ pub fn read_one(dir: &Path, path: &Path) -> HandIn {
             Some(id) => {
                 let said = format!(
                     "the file {} is named for `{}` but the bundle was collected by `{}`",
-                    crate::report::clean(&name),
-                    crate::report::clean(&from_name),
-                    crate::report::clean(&id)
+                    crate::text::clean(&name),
+                    crate::text::clean(&from_name),
+                    crate::text::clean(&id)
                 );
                 (id, Some(said))
             }

@@ -247,7 +247,7 @@ pub fn merge(parts: Vec<(String, Gradebook)>) -> Result<Gradebook, String> {
             if let Some(other) = seen.insert(l.learner.clone(), name.clone()) {
                 return Err(format!(
                     "learner `{}` is in both {other} and {name}: were two parts made with the same --shard?",
-                    crate::report::clean(&l.learner)
+                    crate::text::clean(&l.learner)
                 ));
             }
             learners.push(l.clone());

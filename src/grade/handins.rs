@@ -11,7 +11,7 @@ use super::roster::Learner;
 use super::{Graded, Shard, in_shard, mismatch_cluster, par_map};
 use crate::course::Exercise;
 use crate::error::Error;
-use crate::report::clean;
+use crate::text::clean;
 
 /// What is kept of one handed-in file.
 enum Kept {

@@ -131,7 +131,7 @@ pub fn exercises<'a>(course: &'a Course, req: &Request) -> Result<Vec<&'a Exerci
     if let Some(quiz) = req.exercises.iter().find_map(|id| {
         chosen
             .iter()
-            .find(|e| e.id() == id && e.file.kind == crate::course::model::ExerciseKind::Quiz)
+            .find(|e| e.id() == id && e.file.kind == crate::model::ExerciseKind::Quiz)
     }) {
         return Err(Error::Usage(format!(
             "{} is a quiz, answered in a file: it cannot be graded from a cluster or a bundle",
@@ -140,7 +140,7 @@ pub fn exercises<'a>(course: &'a Course, req: &Request) -> Result<Vec<&'a Exerci
     }
     Ok(chosen
         .into_iter()
-        .filter(|e| e.file.kind != crate::course::model::ExerciseKind::Quiz)
+        .filter(|e| e.file.kind != crate::model::ExerciseKind::Quiz)
         .collect())
 }
 

@@ -122,10 +122,7 @@ fn check_namespace(shown: &str, line: usize, ns: &str) -> Result<(), Error> {
     Err(Error::input(
         Diagnostic::file(
             shown,
-            format!(
-                "`{}` is not a valid namespace name",
-                crate::report::clean(ns)
-            ),
+            format!("`{}` is not a valid namespace name", crate::text::clean(ns)),
         )
         .at(line, 1)
         .field("namespace")
@@ -143,7 +140,7 @@ pub fn no_duplicates(shown: &str, learners: &[Learner]) -> Result<(), Error> {
         if let Some(first) = ids.insert(&l.id, l) {
             problems.push(format!(
                 "learner `{}` is listed twice: {} and {}",
-                crate::report::clean(&l.id),
+                crate::text::clean(&l.id),
                 first.listed_at,
                 l.listed_at
             ));
@@ -153,9 +150,9 @@ pub fn no_duplicates(shown: &str, learners: &[Learner]) -> Result<(), Error> {
         {
             problems.push(format!(
                 "namespace `{ns}` is given to two learners: `{}` ({}) and `{}` ({})",
-                crate::report::clean(&first.id),
+                crate::text::clean(&first.id),
                 first.listed_at,
-                crate::report::clean(&l.id),
+                crate::text::clean(&l.id),
                 l.listed_at
             ));
         }

@@ -4,7 +4,6 @@
 pub mod kube_schema;
 pub mod shell;
 
-use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::error::{Diagnostic, Error};
@@ -34,22 +33,7 @@ impl Object {
 }
 
 /// How serious a finding is: errors make the check fail; warnings are advice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// A problem found in the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    /// `schema`, `api-rule` or `shell`.
-    pub category: &'static str,
-    #[serde(flatten)]
-    pub diagnostic: Diagnostic,
-}
+pub use crate::verdict::{Finding, Severity};
 
 /// Parses a manifest file into objects. Malformed YAML, an empty file or a document that is not
 /// a Kubernetes object is an input error: nothing can be judged.

@@ -12,8 +12,8 @@ use crate::error::{Diagnostic, Error};
 use crate::manifest::Severity;
 use crate::yaml::Source;
 
-use super::Course;
-use super::model::Sample;
+use crate::course::Course;
+use crate::model::Sample;
 
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -57,12 +57,12 @@ pub fn lint(root: &Path) -> Result<Summary, Error> {
 }
 
 /// A reference manifest must pass every offline check of its exercise.
-fn lint_reference(ex: &super::Exercise, shown: &str, full: &Path) -> Vec<Diagnostic> {
+fn lint_reference(ex: &crate::course::Exercise, shown: &str, full: &Path) -> Vec<Diagnostic> {
     let source = match Source::read(full, shown.to_owned()) {
         Ok(s) => s,
         Err(e) => return e.diagnostics(),
     };
-    let checked = if ex.file.kind == super::model::ExerciseKind::Quiz {
+    let checked = if ex.file.kind == crate::model::ExerciseKind::Quiz {
         crate::quiz::check(ex, &source)
     } else {
         crate::offline::check(ex, &source)
@@ -96,7 +96,7 @@ fn lint_reference(ex: &super::Exercise, shown: &str, full: &Path) -> Vec<Diagnos
 
 /// A recorded run must be intact, of this exercise, and judged as its `passes` says: the
 /// site shows it as what a correct (or an instructive failing) run looks like.
-fn lint_sample(course: &Course, ex: &super::Exercise, sample: &Sample) -> Vec<Diagnostic> {
+fn lint_sample(course: &Course, ex: &crate::course::Exercise, sample: &Sample) -> Vec<Diagnostic> {
     let Some((shown, full)) = ex.file_path(&course.root, &sample.bundle) else {
         return vec![
             Diagnostic::file(

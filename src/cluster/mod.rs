@@ -19,6 +19,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 
 /// Bounds on what is read from pod logs: they are untrusted and may be huge.
+mod advice;
+
+use advice::chain;
+#[cfg(test)]
+use advice::missing_permission;
+pub use advice::{explain, tls_advice};
+
 pub const LOG_LIMIT_BYTES: i64 = 256 * 1024;
 pub const LOG_TAIL_LINES: i64 = 5_000;
 /// Pods whose logs are fetched at once.
@@ -158,166 +165,6 @@ fn context_help(target: &Target) -> Option<String> {
         .map(|c| format!("check that context `{c}` exists: kubectl config get-contexts"))
 }
 
-/// Turns a kube-rs error into what the user should do.
-pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
-    match &e {
-        kube::Error::Api(status) => {
-            let code = status.code;
-            let message = status.message.clone();
-            match code {
-                401 => Error::Cluster {
-                    message: format!("unauthorized (401) while {what}: {message}"),
-                    help: Some("your credentials were refused: log in again or refresh the token in your kubeconfig".into()),
-                },
-                403 if message.contains("exceeded quota") => Error::Cluster {
-                    message: format!("the namespace's ResourceQuota refused it while {what}: {message}"),
-                    help: Some(format!("lower the Job's requests or parallelism, or ask for more quota (kubectl describe resourcequota -n {namespace})")),
-                },
-                403 if message.contains("admission webhook") || message.contains("denied the request") => Error::Cluster {
-                    message: format!("an admission policy refused it while {what}: {message}"),
-                    help: Some("the cluster's policies reject this manifest; the message says which rule".into()),
-                },
-                403 => {
-                    let permission = missing_permission(&message)
-                        .unwrap_or_else(|| "get/list on jobs, pods, pods/log and events".into());
-                    Error::Cluster {
-                        message: format!("forbidden (403) while {what}: the grader needs `{permission}` in namespace {namespace}"),
-                        help: Some(format!(
-                            "ask for the read-only Role in deploy/kubelab-reader.yaml (kubectl apply -n {namespace} -f deploy/kubelab-reader.yaml); the server said: {message}"
-                        )),
-                    }
-                }
-                404 => Error::Cluster {
-                    message: format!("not found (404) while {what}: {message}"),
-                    help: Some(format!("does namespace {namespace} exist? kubectl get namespace {namespace}")),
-                },
-                c if c >= 500 => Error::Cluster {
-                    message: format!("the API server failed ({c}) while {what}: {message}"),
-                    help: Some("the cluster may be starting or overloaded; try again in a moment".into()),
-                },
-                c => Error::Cluster {
-                    message: format!("the API server refused ({c}) {what}: {message}"),
-                    help: None,
-                },
-            }
-        }
-        kube::Error::HyperError(_) | kube::Error::Service(_) => {
-            let text = chain(&e);
-            let lower = text.to_lowercase();
-            if let Some((message, help)) = tls_advice(&text, "the server") {
-                Error::Cluster {
-                    message: format!("{message} (while {what})"),
-                    help: Some(help),
-                }
-            } else if lower.contains("certificate")
-                || lower.contains("tls")
-                || lower.contains("handshake")
-            {
-                Error::Cluster {
-                    message: format!("TLS failure while {what}: {text}"),
-                    help: Some("the server's certificate does not match the kubeconfig's certificate-authority; re-create the kubeconfig (minikube update-context, kind export kubeconfig)".into()),
-                }
-            } else if lower.contains("timed out")
-                || lower.contains("timeout")
-                || lower.contains("elapsed")
-            {
-                Error::Cluster {
-                    message: format!("the API server did not answer in time while {what}"),
-                    help: Some("check the cluster (kubectl cluster-info), or allow longer with --request-timeout".into()),
-                }
-            } else {
-                Error::Cluster {
-                    message: format!("no cluster reachable while {what}: {text}"),
-                    help: Some(
-                        "is your kubeconfig set and the cluster running? (kubectl cluster-info)"
-                            .into(),
-                    ),
-                }
-            }
-        }
-        kube::Error::Auth(auth) => Error::Cluster {
-            message: format!(
-                "your kubeconfig's credentials could not be obtained while {what}: {}",
-                chain(auth)
-            ),
-            help: Some(
-                "if the kubeconfig runs a credential plugin (exec: aws, gke-gcloud-auth-plugin, kubelogin), run that command yourself to see why it fails, or log in again".into(),
-            ),
-        },
-        other => Error::Cluster {
-            message: format!("while {what}: {other}"),
-            help: None,
-        },
-    }
-}
-
-/// TLS failures in plain words: what is wrong and what to do. `text` is the error chain as
-/// rustls and kube report it; `server` names the server for the message.
-pub fn tls_advice(text: &str, server: &str) -> Option<(String, String)> {
-    let lower = text.to_ascii_lowercase();
-    let has = |needle: &str| lower.contains(needle);
-    let (message, help) = if has("auth exec command") {
-        (
-            "the credential plugin your kubeconfig runs (users[].user.exec) failed".to_owned(),
-            "run that command yourself to see why (aws eks get-token, gke-gcloud-auth-plugin, kubelogin...), log in again, or use a kubeconfig with a client certificate or token".to_owned(),
-        )
-    } else if has("unsupportedcertversion") {
-        (
-            "your client certificate (client-certificate-data in the kubeconfig) is X.509 version 1, which kubelab's TLS library refuses (kubectl accepts it)".to_owned(),
-            "re-issue it as version 3: sign it with extensions, e.g. `openssl x509 -req -in user.csr -CA ca.crt -CAkey ca.key -days 365 -extfile <(printf 'basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\nextendedKeyUsage=clientAuth') -out user.crt`".to_owned(),
-        )
-    } else if has("expired") {
-        (
-            format!("a certificate has expired: {server}'s, or your client certificate"),
-            "renew it (your cluster's tool: kubeadm certs renew, minikube start, or ask for a new kubeconfig), and check that this machine's clock is right".to_owned(),
-        )
-    } else if has("notvalidyet") || has("not valid yet") {
-        (
-            "a certificate is not valid yet: this machine's clock is probably behind".to_owned(),
-            "set the clock right (timedatectl, NTP) and try again".to_owned(),
-        )
-    } else if has("unknownissuer") || has("unknown issuer") || has("badsignature") {
-        (
-            format!("{server}'s certificate is not signed by the certificate authority in your kubeconfig (certificate-authority-data)"),
-            "the kubeconfig belongs to another cluster, or the cluster was re-created: get a fresh kubeconfig (minikube update-context, kind export kubeconfig, k3s: /etc/rancher/k3s/k3s.yaml)".to_owned(),
-        )
-    } else if has("notvalidforname") || has("not valid for name") {
-        (
-            format!("{server}'s certificate is not issued for the address in your kubeconfig"),
-            "connect with a name or IP the certificate lists (`openssl s_client -connect HOST:PORT </dev/null | openssl x509 -noout -ext subjectAltName` shows them), or set tls-server-name in the kubeconfig's cluster".to_owned(),
-        )
-    } else if has("private key") {
-        (
-            "the client key in your kubeconfig (client-key-data) cannot be used".to_owned(),
-            "give a PEM key (PKCS#8, RSA or EC) that matches client-certificate-data; re-export the kubeconfig if unsure".to_owned(),
-        )
-    } else {
-        return None;
-    };
-    Some((message, help))
-}
-
-/// An error with its causes, `a: b: c`, without repeats.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
-
-/// `cannot get resource "pods/log" in API group ""` to `get pods/log`.
-fn missing_permission(message: &str) -> Option<String> {
-    let verb = message.split("cannot ").nth(1)?.split_whitespace().next()?;
-    let resource = message.split("resource \"").nth(1)?.split('"').next()?;
-    Some(format!("{verb} {resource}"))
-}
-
 /// Bounds how many logs are read at once, across every namespace being gathered: one learner
 /// or a whole class share one limit.
 #[derive(Debug, Clone)]
@@ -425,7 +272,6 @@ pub async fn assemble(
     limiter: &LogLimiter,
     calls: &CallCount,
 ) -> Result<Snapshot, Error> {
-    let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let Listed {
         mut jobs,
         mut pods,
@@ -437,7 +283,7 @@ pub async fn assemble(
         .for_each(|j| j.metadata.managed_fields = None);
     pods.iter_mut()
         .for_each(|p| p.metadata.managed_fields = None);
-    let target_jobs: Vec<&Job> = jobs
+    let uids: Vec<&str> = jobs
         .iter()
         .filter(|j| {
             j.metadata
@@ -445,37 +291,11 @@ pub async fn assemble(
                 .as_ref()
                 .is_some_and(|n| targets.contains(n))
         })
-        .collect();
-    let uids: Vec<&str> = target_jobs
-        .iter()
         .filter_map(|j| j.metadata.uid.as_deref())
         .collect();
-    let owned: Vec<&Pod> = pods
-        .iter()
-        .filter(|p| crate::facts::owned_by(p, &uids))
-        .collect();
-
+    let owned: Vec<&Pod> = pods.iter().filter(|p| owned_by(p, &uids)).collect();
     let events = match events {
-        Ok(all) => {
-            let pod_names: Vec<&str> = owned
-                .iter()
-                .filter_map(|p| p.metadata.name.as_deref())
-                .collect();
-            all.into_iter()
-                .filter(|e| {
-                    let io = &e.involved_object;
-                    let name = io.name.as_deref().unwrap_or("");
-                    match io.kind.as_deref() {
-                        Some("Job") => targets.iter().any(|t| t == name),
-                        Some("Pod") => {
-                            pod_names.contains(&name)
-                                || targets.iter().any(|t| name.starts_with(&format!("{t}-")))
-                        }
-                        _ => false,
-                    }
-                })
-                .collect()
-        }
+        Ok(all) => events_about(all, targets, &owned),
         Err(message) => {
             notes.push(format!(
                 "Events were not readable ({message}); scheduling problems cannot be explained"
@@ -483,33 +303,81 @@ pub async fn assemble(
             Vec::new()
         }
     };
+    let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let logs = read_logs(&pods_api, namespace, &owned, limiter, calls, &mut notes).await?;
+    Ok(Snapshot {
+        namespace: namespace.to_owned(),
+        gathered_at: jiff::Timestamp::now().to_string(),
+        cluster: ClusterIdentity::default(),
+        targets: targets.to_vec(),
+        jobs,
+        pods,
+        events,
+        logs,
+        notes,
+    })
+}
 
-    let mut requests = Vec::new();
-    for pod in &owned {
-        let Some(name) = pod.metadata.name.clone() else {
-            continue;
-        };
-        let started = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.as_ref())
-            .is_some_and(|cs| {
-                cs.iter().any(|c| {
-                    c.state
+/// The Events about the target Jobs and their pods (or pods named like them).
+fn events_about(all: Vec<Event>, targets: &[String], owned: &[&Pod]) -> Vec<Event> {
+    let pod_names: Vec<&str> = owned
+        .iter()
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect();
+    all.into_iter()
+        .filter(|e| {
+            let io = &e.involved_object;
+            let name = io.name.as_deref().unwrap_or("");
+            match io.kind.as_deref() {
+                Some("Job") => targets.iter().any(|t| t == name),
+                Some("Pod") => {
+                    pod_names.contains(&name)
+                        || targets.iter().any(|t| name.starts_with(&format!("{t}-")))
+                }
+                _ => false,
+            }
+        })
+        .collect()
+}
+
+/// Whether any container of the pod ever ran: only then is there a log to read.
+fn ever_ran(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.state
+                    .as_ref()
+                    .is_some_and(|s| s.running.is_some() || s.terminated.is_some())
+                    || c.last_state
                         .as_ref()
-                        .is_some_and(|s| s.running.is_some() || s.terminated.is_some())
-                        || c.last_state
-                            .as_ref()
-                            .is_some_and(|s| s.terminated.is_some())
-                })
-            });
-        if !started {
-            continue; // no container ever ran: there is no log to read
-        }
-        for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
-            requests.push((name.clone(), c.name.clone()));
-        }
-    }
+                        .is_some_and(|s| s.terminated.is_some())
+            })
+        })
+}
+
+/// Every container log of the pods that ran, read through the shared limiter; a log that is
+/// gone (the pod was deleted meanwhile) is a note, any other failure an error.
+async fn read_logs(
+    pods_api: &Api<Pod>,
+    namespace: &str,
+    owned: &[&Pod],
+    limiter: &LogLimiter,
+    calls: &CallCount,
+    notes: &mut Vec<String>,
+) -> Result<BTreeMap<String, BTreeMap<String, LogText>>, Error> {
+    let requests: Vec<(String, String)> = owned
+        .iter()
+        .filter(|p| ever_ran(p))
+        .filter_map(|p| p.metadata.name.clone().map(|n| (n, *p)))
+        .flat_map(|(name, pod)| {
+            pod.spec
+                .iter()
+                .flat_map(|s| s.containers.iter())
+                .map(move |c| (name.clone(), c.name.clone()))
+        })
+        .collect();
     let results: Vec<(String, String, Result<LogText, kube::Error>)> =
         futures::future::join_all(requests.into_iter().map(|(pod, container)| {
             let api = pods_api.clone();
@@ -543,17 +411,7 @@ pub async fn assemble(
             }
         }
     }
-    Ok(Snapshot {
-        namespace: namespace.to_owned(),
-        gathered_at: jiff::Timestamp::now().to_string(),
-        cluster: ClusterIdentity::default(),
-        targets: targets.to_vec(),
-        jobs,
-        pods,
-        events,
-        logs,
-        notes,
-    })
+    Ok(logs)
 }
 
 async fn read_log(api: &Api<Pod>, pod: &str, container: &str) -> Result<LogText, kube::Error> {
@@ -595,6 +453,15 @@ pub async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
         server_version,
         kube_system_uid,
     }
+}
+
+/// True when one of the Jobs with these uids owns the pod (what the Job controller counts).
+pub fn owned_by(pod: &Pod, uids: &[&str]) -> bool {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Job" && uids.contains(&o.uid.as_str()))
 }
 
 #[cfg(test)]

@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex::Regex;
 use serde_json::Value as Json;
 
-use super::LiveTarget;
-use crate::course::model::RecordsCheck;
-use crate::report::clean;
+use super::{AssertionKind, Compiling, Outcome, target};
+use crate::check::{Evidence, LiveTarget};
+use crate::model::{Assertion, RecordsCheck};
 
-type Outcome = Result<(bool, Vec<String>), String>;
+use crate::check::err;
+use crate::text::clean;
 
 /// One structured line: its fields as text, and the pod that wrote it.
 struct Record<'a> {
@@ -359,7 +360,7 @@ fn judge_failures(
 }
 
 /// Judges the records of a target's pods.
-pub(super) fn judge(
+fn judge_records(
     t: &LiveTarget,
     check: &RecordsCheck,
     values: &mut BTreeMap<String, String>,
@@ -438,5 +439,39 @@ mod tests {
         assert_eq!(item_number("dataset-03"), Some(3));
         assert_eq!(item_number("7"), Some(7));
         assert_eq!(item_number("none"), None);
+    }
+}
+/// The compiled `records` assertion.
+#[derive(Debug)]
+pub struct Records {
+    pub object: String,
+    pub check: RecordsCheck,
+}
+
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+    let r = a.records.as_ref().expect("checked above");
+    c.placeholders.extend(["records".into(), "field".into()]);
+    let object = c.target(&r.object, "/records/object");
+    if r.items.is_none() && !r.worker && r.levels.is_none() && !r.failures {
+        c.errors.push(err(
+            "/records",
+            "give at least one of `items`, `worker`, `levels`, `failures`",
+        ));
+    }
+    Some(Box::new(Records {
+        object,
+        check: r.clone(),
+    }))
+}
+
+impl AssertionKind for Records {
+    fn object(&self) -> Option<&str> {
+        Some(&self.object)
+    }
+
+    fn judge(&self, ev: &Evidence, values: &mut BTreeMap<String, String>) -> Outcome {
+        let Records { object, check } = self;
+        values.insert("object".into(), object.clone());
+        judge_records(target(ev, object)?, check, values)
     }
 }

@@ -1,0 +1,322 @@
+//! `logs`: pod log lines: a pattern in every (or any) pod, counts, identities, sequences, JSON fields.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use super::{AssertionKind, Compiling, Outcome, cut, target};
+use crate::check::{CompiledExpect, Evidence};
+use crate::model::Assertion;
+
+use regex::Regex;
+
+use crate::check::{err, regex_message};
+use crate::model::PodQuantifier;
+use crate::text::clean;
+
+#[derive(Debug)]
+pub struct Logs {
+    pub object: String,
+    pub pattern: Option<Regex>,
+    pub quantifier: PodQuantifier,
+    pub all_lines: bool,
+    pub lines: Option<CompiledExpect>,
+    pub unique: Option<String>,
+    pub sequence: Option<String>,
+    pub json_fields: Vec<String>,
+}
+
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+    let l = a.logs.as_ref().expect("checked above");
+    c.placeholders.extend(["pod".into(), "line".into()]);
+    let object = c.target(&l.object, "/logs/object");
+    let pattern = l.pattern.as_ref().and_then(|p| {
+        Regex::new(p)
+            .map_err(|e| c.errors.push(err("/logs/pattern", regex_message(&e))))
+            .ok()
+    });
+    for (name, group) in [("unique", &l.unique), ("sequence", &l.sequence)] {
+        if let Some(g) = group {
+            let known = pattern
+                .as_ref()
+                .is_some_and(|p| p.capture_names().flatten().any(|n| n == g));
+            if !known {
+                c.errors.push(err(
+                    &format!("/logs/{name}"),
+                    format!("`pattern` has no named group `(?P<{g}>...)`"),
+                ));
+            }
+        }
+    }
+    if pattern.is_none() && l.pattern.is_none() && l.json_fields.is_empty() && l.lines.is_none() {
+        c.errors
+            .push(err("/logs", "give `pattern`, `json_fields` or `lines`"));
+    }
+    let lines = l.lines.as_ref().map(|e| c.expect(e, "/logs/lines"));
+    Some(Box::new(Logs {
+        object,
+        pattern,
+        quantifier: l.quantifier,
+        all_lines: l.all_lines,
+        lines,
+        unique: l.unique.clone(),
+        sequence: l.sequence.clone(),
+        json_fields: l.json_fields.clone(),
+    }))
+}
+
+impl AssertionKind for Logs {
+    fn object(&self) -> Option<&str> {
+        Some(&self.object)
+    }
+
+    fn judge(&self, ev: &Evidence, values: &mut BTreeMap<String, String>) -> Outcome {
+        values.insert("object".into(), self.object.clone());
+        let t = target(ev, &self.object)?;
+        let succeeded: Vec<String> = t
+            .pods
+            .iter()
+            .filter(|p| p.pointer("/status/phase").and_then(Json::as_str) == Some("Succeeded"))
+            .filter_map(|p| {
+                p.pointer("/metadata/name")
+                    .and_then(Json::as_str)
+                    .map(str::to_owned)
+            })
+            .collect();
+        let pods: Vec<&String> = match self.quantifier {
+            PodQuantifier::Every => succeeded.iter().collect(),
+            PodQuantifier::Any => t.logs.keys().collect(),
+        };
+        if pods.is_empty() {
+            values.insert(
+                "value".into(),
+                "no pod completed, so there are no logs to judge".into(),
+            );
+            return Ok((false, Vec::new()));
+        }
+        let mut problems: Vec<Problem> = Vec::new();
+        let mut identities: BTreeMap<String, String> = BTreeMap::new();
+        let empty = Vec::new();
+        let good_pods = pods
+            .iter()
+            .filter(|pod| {
+                let log = t.logs.get(**pod).unwrap_or(&empty);
+                self.judge_pod(pod, log, &mut identities, &mut problems)
+            })
+            .count();
+        let ok = match self.quantifier {
+            PodQuantifier::Every => problems.is_empty(),
+            PodQuantifier::Any => good_pods > 0,
+        };
+        let grouped = group_problems(&problems);
+        let summary = if problems.is_empty() || (ok && self.quantifier == PodQuantifier::Any) {
+            format!("{good_pods} of {} pods' logs as required", pods.len())
+        } else {
+            grouped[0].clone()
+        };
+        values.insert("value".into(), summary);
+        values.insert(
+            "pod".into(),
+            pods.first().map(|p| p.to_string()).unwrap_or_default(),
+        );
+        // With `in: any`, other pods' misses do not matter once one pod matched.
+        let details = if ok {
+            Vec::new()
+        } else {
+            grouped.into_iter().skip(1).collect()
+        };
+        Ok((ok, details))
+    }
+}
+
+/// (requirement, pod, what was seen): grouped into one message per requirement.
+type Problem = (&'static str, String, String);
+
+impl Logs {
+    /// Judges one pod's log, adding its problems; true when it met every requirement.
+    fn judge_pod(
+        &self,
+        pod: &str,
+        log: &[String],
+        identities: &mut BTreeMap<String, String>,
+        problems: &mut Vec<Problem>,
+    ) -> bool {
+        let before = problems.len();
+        let mut matched = 0usize;
+        let mut seq: Vec<i64> = Vec::new();
+        for line in log.iter().filter(|l| !l.trim().is_empty()) {
+            let caps = self.pattern.as_ref().map(|re| re.captures(line));
+            if matches!(caps, Some(None)) {
+                if self.all_lines {
+                    problems.push((
+                        "unmatched",
+                        pod.to_owned(),
+                        format!("\"{}\"", clean(&cut(line))),
+                    ));
+                }
+                continue;
+            }
+            if let Some((kind, seen)) = self.json_problem(line) {
+                problems.push((kind, pod.to_owned(), seen));
+                continue;
+            }
+            matched += 1;
+            if let Some(Some(c)) = &caps {
+                if let Some(g) = self.unique.as_ref().and_then(|u| c.name(u)) {
+                    let id = g.as_str().to_owned();
+                    match identities.get(&id) {
+                        Some(other) if other != pod => problems.push((
+                            "duplicate",
+                            pod.to_owned(),
+                            format!("pods {other} and {pod} both call themselves {}", clean(&id)),
+                        )),
+                        _ => {
+                            identities.insert(id, pod.to_owned());
+                        }
+                    }
+                }
+                if let Some(g) = self.sequence.as_ref().and_then(|s| c.name(s)) {
+                    seq.push(g.as_str().parse().unwrap_or(-1));
+                }
+            }
+        }
+        self.totals(pod, log, matched, &seq, problems);
+        problems.len() == before
+    }
+
+    /// A matching line that should be a JSON object with the required fields, and is not.
+    fn json_problem(&self, line: &str) -> Option<(&'static str, String)> {
+        if self.json_fields.is_empty() {
+            return None;
+        }
+        match serde_json::from_str::<Json>(line) {
+            Ok(Json::Object(m)) => {
+                let absent: Vec<&str> = self
+                    .json_fields
+                    .iter()
+                    .filter(|f| !m.contains_key(*f))
+                    .map(String::as_str)
+                    .collect();
+                (!absent.is_empty()).then(|| {
+                    (
+                        "json-lacks",
+                        format!("\"{}\" lacks {}", clean(&cut(line)), absent.join(", ")),
+                    )
+                })
+            }
+            _ => Some(("not-json", format!("\"{}\"", clean(&cut(line))))),
+        }
+    }
+
+    /// The pod's log as a whole: some line matched, as many as expected, items in order.
+    fn totals(
+        &self,
+        pod: &str,
+        log: &[String],
+        matched: usize,
+        seq: &[i64],
+        problems: &mut Vec<Problem>,
+    ) {
+        if matched == 0 {
+            let seen = log
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .map_or("an empty log".to_owned(), |l| {
+                    format!("first line \"{}\"", clean(&cut(l)))
+                });
+            problems.push(("no-match", pod.to_owned(), seen));
+        } else if let Some(expect) = &self.lines
+            && !expect.test(Some(&Json::from(matched)))
+        {
+            problems.push((
+                "count",
+                pod.to_owned(),
+                format!("{matched} matching lines, expected {}", expect.describe()),
+            ));
+        }
+        if self.sequence.is_some() {
+            let want: Vec<i64> = (1..=seq.len() as i64).collect();
+            if seq != want {
+                problems.push((
+                    "sequence",
+                    pod.to_owned(),
+                    format!(
+                        "items came as {}, not 1..{} in order",
+                        seq.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+                        seq.len()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// One message per failed requirement: how many pods, which (the first few), and the first
+/// thing seen, in the order the requirements first failed.
+fn group_problems(problems: &[Problem]) -> Vec<String> {
+    let mut order: Vec<&str> = Vec::new();
+    for (kind, _, _) in problems {
+        if !order.contains(kind) {
+            order.push(kind);
+        }
+    }
+    order
+        .into_iter()
+        .map(|kind| {
+            let mine: Vec<&(&str, String, String)> =
+                problems.iter().filter(|p| p.0 == kind).collect();
+            let mut pods: Vec<&str> = mine.iter().map(|p| p.1.as_str()).collect();
+            pods.dedup();
+            let what = match kind {
+                "unmatched" => "have lines that do not match the expected form",
+                "json-lacks" => "wrote JSON lines without the required fields",
+                "not-json" => "wrote matching lines that are not JSON objects",
+                "no-match" => "wrote no matching line",
+                "count" => "wrote the wrong number of matching lines",
+                "duplicate" => "share an identity with another pod",
+                _ => "did not log the items in order",
+            };
+            let shown: Vec<&str> = pods.iter().take(3).copied().collect();
+            let more = pods.len().saturating_sub(3);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "{} pod(s) {what} ({}{more}); first: {}",
+                pods.len(),
+                shown.join(", "),
+                mine[0].2
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_problems;
+
+    #[test]
+    fn one_message_per_failed_requirement() {
+        let p = |kind, pod: &str, text: &str| (kind, pod.to_owned(), text.to_owned());
+        let problems = vec![
+            p("no-match", "w-1", "first line \"starting\""),
+            p("no-match", "w-2", "first line \"hello\""),
+            p(
+                "duplicate",
+                "w-3",
+                "pods w-2 and w-3 both call themselves x",
+            ),
+            p("no-match", "w-4", "an empty log"),
+            p("no-match", "w-5", "an empty log"),
+        ];
+        assert_eq!(
+            group_problems(&problems),
+            [
+                "4 pod(s) wrote no matching line (w-1, w-2, w-4 and 1 more); first: first line \"starting\"",
+                "1 pod(s) share an identity with another pod (w-3); first: pods w-2 and w-3 both call themselves x",
+            ]
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! `kubelab race`: the serial Job against the parallel one, and the speed-up.
+
+use clap::Args;
+
+use super::{ClusterArgs, Output, print_report, record, runtime};
+use crate::course::Course;
+use crate::error::{Error, exit};
+use crate::report;
+use crate::state::Store;
+
+#[derive(Args, Debug)]
+pub struct RaceArgs {
+    /// The race exercise (its first target is the serial Job, the second the parallel one).
+    #[arg(long, default_value = "race")]
+    pub exercise: String,
+    /// Start both Jobs at once instead of one after the other.
+    #[arg(long)]
+    pub together: bool,
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub timeout: String,
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+pub fn race(
+    args: RaceArgs,
+    course: &Course,
+    store: &mut Store,
+    output: Output,
+) -> Result<i32, Error> {
+    let RaceArgs {
+        exercise,
+        together,
+        timeout,
+        replace,
+        cluster,
+    } = args;
+    let ex = course.exercise(&exercise)?;
+    let names = ex.target_names();
+    if names.len() < 2 {
+        return Err(Error::Usage(format!(
+            "{} names fewer than two Jobs to race",
+            ex.id()
+        )));
+    }
+    let limit = crate::check::parse_duration(&timeout).map_err(Error::Usage)?;
+    let sources = crate::show::read_references(course, ex)?;
+    let jobs = match crate::run::prepare(ex, &sources, &crate::run::new_run_id())? {
+        Ok(jobs) => jobs,
+        Err(offline) => {
+            print_report(&offline, output);
+            return Ok(exit::FAILED);
+        }
+    };
+    let job_named = |n: &str| {
+        jobs.iter()
+            .find(|j| {
+                j.pointer("/metadata/name")
+                    .and_then(serde_json::Value::as_str)
+                    == Some(n)
+            })
+            .cloned()
+    };
+    let heats: Vec<Vec<serde_json::Value>> = if together {
+        vec![names.iter().take(2).filter_map(|n| job_named(n)).collect()]
+    } else {
+        names
+            .iter()
+            .take(2)
+            .filter_map(|n| job_named(n))
+            .map(|j| vec![j])
+            .collect()
+    };
+    let outcome = runtime()?.block_on(crate::run::execute(
+        &cluster.target(),
+        ex,
+        &heats,
+        limit,
+        replace,
+    ))?;
+    let Some(snapshot) = outcome else {
+        return Ok(130);
+    };
+    let (report, facts) =
+        crate::live::assess(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+    record(store, &report)?;
+    let (serial, parallel) = (&facts[&names[0]], &facts[&names[1]]);
+    let race = crate::race::result(&names[0], serial, &names[1], parallel);
+    match output {
+        Output::Human => {
+            print!("{}", report::render_check(&report));
+            println!("\n{}", crate::race::render(&race, serial, parallel));
+            println!("Clean up with `kubelab clean {}`", ex.id());
+        }
+        Output::Json | Output::Junit => {
+            let mut v = serde_json::to_value(&report).expect("report serialises");
+            v["race"] = serde_json::to_value(&race).expect("serialises");
+            println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        }
+    }
+    Ok(report.exit_code())
+}

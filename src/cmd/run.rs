@@ -1,0 +1,162 @@
+//! `kubelab run`: offline gate, labelled apply, watch, judge, timeline and predictions.
+
+use clap::Args;
+use colored::Colorize;
+use std::path::PathBuf;
+
+use super::{ClusterArgs, Output, print_report, record, runtime};
+use crate::course::Course;
+use crate::error::{Error, exit};
+use crate::report;
+use crate::state::Store;
+use crate::yaml::Source;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    pub exercise: String,
+    /// Your manifest.
+    #[arg(
+        long,
+        short = 'f',
+        value_name = "FILE",
+        required_unless_present = "reference",
+        conflicts_with = "reference"
+    )]
+    pub file: Option<PathBuf>,
+    /// Run the exercise's reference manifest.
+    #[arg(long)]
+    pub reference: bool,
+    /// A prediction: `60s` for the first question, or `ID=VALUE`; repeatable. Without it,
+    /// a terminal asks.
+    #[arg(long, value_name = "VALUE")]
+    pub predict: Vec<String>,
+    /// How long to watch before judging what there is.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub timeout: String,
+    /// If a Job kubelab created is in the way with an immutable difference, delete and
+    /// re-create it.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+pub fn run(
+    args: RunArgs,
+    course: &Course,
+    store: &mut Store,
+    output: Output,
+) -> Result<i32, Error> {
+    let RunArgs {
+        exercise,
+        file,
+        reference,
+        predict,
+        timeout,
+        replace,
+        cluster,
+    } = args;
+    let ex = course.exercise(&exercise)?;
+    let limit = crate::check::parse_duration(&timeout).map_err(Error::Usage)?;
+    let sources: Vec<Source> = match (&file, reference) {
+        (Some(f), _) => vec![Source::read(f, f.display().to_string())?],
+        (None, _) => crate::show::read_references(course, ex)?,
+    };
+    // Offline first: a manifest with errors is never applied.
+    let run_id = crate::run::new_run_id();
+    let jobs = match crate::run::prepare(ex, &sources, &run_id)? {
+        Ok(jobs) => jobs,
+        Err(offline) => {
+            print_report(&offline, output);
+            eprintln!(
+                "{} {} was not applied: fix what the offline check found first",
+                "refused:".red().bold(),
+                offline.source
+            );
+            return Ok(exit::FAILED);
+        }
+    };
+    let predictions = if predict.is_empty() {
+        if output == Output::Human {
+            crate::run::ask_predictions(ex)
+        } else {
+            Vec::new()
+        }
+    } else {
+        crate::run::predictions_from_flags(ex, &predict)?
+    };
+    let prerequisites = if reference {
+        prerequisites(course, ex, &run_id)?
+    } else {
+        Vec::new()
+    };
+    let outcome = runtime()?.block_on(crate::run::execute_after(
+        &cluster.target(),
+        ex,
+        prerequisites,
+        &[jobs],
+        limit,
+        replace,
+    ))?;
+    let Some(snapshot) = outcome else {
+        return Ok(130);
+    };
+    let (report, facts) =
+        crate::live::assess(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+    record(store, &report)?;
+    let comparisons = ex
+        .target_names()
+        .first()
+        .and_then(|first| facts.get(first))
+        .map(|f| crate::run::compare(ex, &predictions, f))
+        .unwrap_or_default();
+    match output {
+        Output::Human => {
+            print!("{}", report::render_check(&report));
+            for (name, f) in facts.iter().filter(|(_, f)| f.found) {
+                println!();
+                print!("{}", crate::timeline::render_terminal(name, f, 60));
+            }
+            if !comparisons.is_empty() {
+                println!("\n{}", "Your predictions".bold().underline());
+                for c in &comparisons {
+                    println!(
+                        "  {}\n    you said {}, it was {}: {}",
+                        c.question, c.predicted, c.measured, c.verdict
+                    );
+                }
+            }
+            println!("\nClean up with `kubelab clean {}`", ex.id());
+        }
+        Output::Json | Output::Junit => {
+            let mut v = serde_json::to_value(&report).expect("report serialises");
+            v["predictions"] = serde_json::to_value(&comparisons).expect("serialises");
+            println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        }
+    }
+    Ok(report.exit_code())
+}
+
+/// The Jobs this exercise compares with that another exercise's reference makes (its other
+/// targets that are some exercise's first target), with those references ready to run.
+fn prerequisites(
+    course: &Course,
+    ex: &crate::course::Exercise,
+    run_id: &str,
+) -> Result<Vec<crate::run::Prerequisite>, Error> {
+    let mut out = Vec::new();
+    for job in ex.target_names().into_iter().skip(1) {
+        let Some(other) = course
+            .exercises()
+            .find(|o| o.id() != ex.id() && o.target_names().first() == Some(&job))
+        else {
+            continue;
+        };
+        let mut heat = Vec::new();
+        for source in crate::show::read_references(course, other)? {
+            heat.extend(crate::run::labelled_jobs(other, &source, run_id)?);
+        }
+        out.push(crate::run::Prerequisite { job, heat });
+    }
+    Ok(out)
+}

@@ -1,0 +1,218 @@
+//! Loading one exercise: its file against the schema, the files it names, its targets, its
+//! assertions compiled, its questions and pitfalls; every problem at its JSON pointer.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{Exercise, load_typed, relative, schemas};
+use crate::check::{self, CompileContext, Compiled};
+use crate::error::Diagnostic;
+use crate::model::{self, ExerciseFile, UnitFile};
+use crate::yaml;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn load_exercise(
+    root: &Path,
+    path: &Path,
+    shown: &str,
+    listed_id: &str,
+    unit: &UnitFile,
+    confidence_ids: &[String],
+    checks: &BTreeMap<String, check::Reusable>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Exercise> {
+    let (file, node, _) = load_typed::<ExerciseFile>(path, shown, &schemas().exercise, diags)?;
+    let before = diags.len();
+    let at = |pointer: &str, msg: String| {
+        Diagnostic::file(shown, msg)
+            .at_pos(node.locate(pointer))
+            .field(yaml::pointer_to_path(pointer))
+    };
+    if file.id != listed_id {
+        diags.push(at(
+            "/id",
+            format!(
+                "id `{}` differs from its folder name `{listed_id}`",
+                file.id
+            ),
+        ));
+    }
+    let dir = path.parent().unwrap_or(root).to_path_buf();
+    diags.extend(file_problems(root, &dir, &file, &at));
+    for (i, ev) in file.evidence.iter().enumerate() {
+        if !confidence_ids.contains(ev) {
+            diags.push(at(
+                &format!("/evidence/{i}"),
+                format!(
+                    "unit `{}` has no confidence statement `{ev}` (it has: {})",
+                    unit.id,
+                    confidence_ids.join(", ")
+                ),
+            ));
+        }
+    }
+    let target_names = targets(&file, &at, diags);
+    let cx = CompileContext {
+        targets: &target_names,
+        checks,
+    };
+    let assertions = compile_assertions(&file, &cx, &node, &at, diags);
+    if let Some(sel) = &file.cleanup_selector
+        && let Err(m) = check::parse_selector(sel)
+    {
+        diags.push(at("/cleanup_selector", m));
+    }
+    diags.extend(question_problems(&file, &assertions, &at));
+    let pitfalls = compile_pitfalls(&file, &at, diags);
+    if diags.len() > before {
+        return None;
+    }
+    Some(Exercise {
+        unit_id: unit.id.clone(),
+        unit_title: unit.title.clone(),
+        path: shown.to_owned(),
+        dir,
+        assertions,
+        pitfalls,
+        file,
+    })
+}
+
+/// A diagnostic at a JSON pointer of the exercise file.
+type At<'a> = dyn Fn(&str, String) -> Diagnostic + 'a;
+
+/// The files an exercise names: references and given manifests inside its folder, and a plain
+/// learner file name.
+fn file_problems(root: &Path, dir: &Path, file: &ExerciseFile, at: &At) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (list, name) in [(&file.reference, "reference"), (&file.given, "given")] {
+        for (i, rel) in list.iter().enumerate() {
+            let pointer = format!("/{name}/{i}");
+            match yaml::resolve_inside(dir, rel) {
+                None => diags.push(at(
+                    &pointer,
+                    format!("`{rel}` must be a path inside the exercise folder"),
+                )),
+                Some(p) if !p.is_file() => diags.push(
+                    at(&pointer, format!("file not found: {}", relative(root, &p)))
+                        .with_help("create it or fix the name"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    if file.learner_file.contains(['/', '\\']) || file.learner_file.starts_with('.') {
+        diags.push(at(
+            "/learner_file",
+            "must be a plain file name such as `my-job.yaml`".to_owned(),
+        ));
+    }
+    diags
+}
+
+/// The target names, each once and each a Job.
+fn targets(file: &ExerciseFile, at: &At, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let mut target_names: Vec<String> = Vec::new();
+    for (i, t) in file.targets.iter().enumerate() {
+        if target_names.contains(&t.name) {
+            diags.push(at(
+                &format!("/targets/{i}/name"),
+                format!("duplicate target `{}`", t.name),
+            ));
+        }
+        if t.kind != "Job" {
+            diags.push(at(
+                &format!("/targets/{i}/kind"),
+                format!("kind `{}` cannot be a target; only Job is gathered", t.kind),
+            ));
+        }
+        target_names.push(t.name.clone());
+    }
+    target_names
+}
+
+fn compile_assertions(
+    file: &ExerciseFile,
+    cx: &CompileContext,
+    node: &yaml::Node,
+    at: &At,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Compiled> {
+    let mut assertions = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    for (i, a) in file.assertions.iter().enumerate() {
+        let base = format!("/assertions/{i}");
+        if ids.contains(&a.id.as_str()) {
+            diags.push(at(
+                &format!("{base}/id"),
+                format!("duplicate assertion id `{}`", a.id),
+            ));
+        }
+        ids.push(&a.id);
+        match check::compile(a, cx) {
+            Ok(c) => assertions.push(c),
+            Err(errors) => {
+                for e in errors {
+                    let mut pointer = format!("{base}{}", e.pointer);
+                    // Point at the deepest part of the path that exists.
+                    if node.locate(&pointer) == node.locate(&base) && !e.pointer.is_empty() {
+                        pointer = base.clone();
+                    }
+                    diags.push(at(&pointer, e.message));
+                }
+            }
+        }
+    }
+    assertions
+}
+
+/// Questions only in quizzes, each numeric or with accepted answers; and a reference to prove
+/// whatever is judged offline.
+fn question_problems(file: &ExerciseFile, assertions: &[Compiled], at: &At) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let quiz = file.kind == model::ExerciseKind::Quiz;
+    if quiz && file.questions.is_empty() {
+        diags.push(at("", "a quiz needs `questions`".to_owned()));
+    }
+    if !quiz && !file.questions.is_empty() {
+        diags.push(at("/questions", "only a quiz has questions".to_owned()));
+    }
+    for (i, q) in file.questions.iter().enumerate() {
+        let numeric = q.min.is_some() || q.max.is_some();
+        if numeric != q.one_of.is_empty() {
+            diags.push(at(
+                &format!("/questions/{i}"),
+                "give either `min`/`max` (a number) or `in` (accepted answers)".to_owned(),
+            ));
+        }
+    }
+    let judged_offline = quiz || assertions.iter().any(|a| a.phase != model::Phase::Live);
+    if file.reference.is_empty() && judged_offline {
+        diags.push(at(
+            "",
+            "has assertions judged offline but no `reference` manifest to prove them".to_owned(),
+        ));
+    }
+    diags
+}
+
+fn compile_pitfalls(
+    file: &ExerciseFile,
+    at: &At,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(model::Pitfall, regex::Regex)> {
+    let mut pitfalls = Vec::new();
+    for (i, p) in file.pitfalls.iter().enumerate() {
+        match regex::Regex::new(&p.pattern) {
+            Ok(re) => pitfalls.push((p.clone(), re)),
+            Err(e) => diags.push(at(
+                &format!("/pitfalls/{i}/pattern"),
+                format!(
+                    "invalid regular expression: {}",
+                    e.to_string().lines().last().unwrap_or("").trim()
+                ),
+            )),
+        }
+    }
+    pitfalls
+}

@@ -1,0 +1,50 @@
+//! Untrusted text made safe to show: what pod logs, learner files and Event messages say
+//! reaches the terminal, the gradebook and the site only through here.
+
+/// Makes text that came from outside (pod logs, learner files, Event messages) safe for a
+/// terminal: control characters, escape sequences and bidirectional overrides are shown as
+/// visible escapes (`\e[31m`) instead of being interpreted, so the learner sees what is there.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            '\t' => out.push(' '),
+            '\u{1b}' => out.push_str("\\e"),
+            '\u{7}' => out.push_str("\\a"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn format_number(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned()
+    }
+}
+
+/// A duration as the learner reads it: `9.5s`, `1m`, `1m30s`.
+pub fn format_duration(d: jiff::SignedDuration) -> String {
+    let total = d.as_secs_f64();
+    if total < 60.0 {
+        return format!("{}s", format_number((total * 10.0).round() / 10.0));
+    }
+    let secs = total.round() as i64;
+    let (m, s) = (secs / 60, secs % 60);
+    if s == 0 {
+        format!("{m}m")
+    } else {
+        format!("{m}m{s}s")
+    }
+}
