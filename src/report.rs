@@ -270,28 +270,38 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
     for m in list("scheduling_failures").iter().take(3) {
         let _ = writeln!(out, "    {} {}", "scheduling:".yellow(), clean(m));
     }
-    let waiting = list("waiting_reasons");
-    if !waiting.is_empty() {
+    render_waiting(out, &list("waiting_reasons"));
+    render_failed(out, f);
+}
+
+/// Why pods wait, with what to do about the common reasons.
+fn render_waiting(out: &mut String, waiting: &[String]) {
+    if waiting.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "    {} {}",
+        "waiting:".yellow(),
+        clean(&waiting.join(", "))
+    );
+    let any = |names: &[&str]| waiting.iter().any(|w| names.contains(&w.as_str()));
+    if any(&["ErrImagePull", "ImagePullBackOff", "InvalidImageName"]) {
         let _ = writeln!(
             out,
-            "    {} {}",
-            "waiting:".yellow(),
-            clean(&waiting.join(", "))
+            "      the image cannot be pulled: check its name and tag (`kubectl describe pod` shows the registry's answer)"
         );
-        let any = |names: &[&str]| waiting.iter().any(|w| names.contains(&w.as_str()));
-        if any(&["ErrImagePull", "ImagePullBackOff", "InvalidImageName"]) {
-            let _ = writeln!(
-                out,
-                "      the image cannot be pulled: check its name and tag (`kubectl describe pod` shows the registry's answer)"
-            );
-        }
-        if any(&["CrashLoopBackOff"]) {
-            let _ = writeln!(
-                out,
-                "      a container keeps failing and restarting (restartPolicy OnFailure): read its log with `kubectl logs --previous`"
-            );
-        }
     }
+    if any(&["CrashLoopBackOff"]) {
+        let _ = writeln!(
+            out,
+            "      a container keeps failing and restarting (restartPolicy OnFailure): read its log with `kubectl logs --previous`"
+        );
+    }
+}
+
+/// The first failed pods, how they ended, and what an out-of-memory kill means.
+fn render_failed(out: &mut String, f: &Json) {
     let failed: Vec<&Json> = f
         .get("runs")
         .and_then(Json::as_array)
@@ -301,13 +311,15 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
                 .collect()
         })
         .unwrap_or_default();
+    let oom = |r: &&Json| r.get("reason").and_then(Json::as_str) == Some("OOMKilled");
     for r in failed.iter().take(3) {
         let _ = writeln!(
             out,
-            "    {} {} exit {}{}",
+            "    {} {} exit {}{}{}",
             "failed pod:".red(),
             r.get("pod").and_then(Json::as_str).unwrap_or("?"),
             r.get("exit_code").map_or("?".to_owned(), |c| c.to_string()),
+            if oom(r) { " (OOMKilled)" } else { "" },
             r.get("last_log_line")
                 .and_then(Json::as_str)
                 .map(|l| format!(": {}", clean(l)))
@@ -316,6 +328,12 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
     }
     if failed.len() > 3 {
         let _ = writeln!(out, "    ... and {} more failed pods", failed.len() - 3);
+    }
+    if failed.iter().any(oom) {
+        let _ = writeln!(
+            out,
+            "      OOMKilled: the container used more memory than its limit (resources.limits.memory) and the kernel killed it (exit 137): raise the limit, or make each pod's work smaller"
+        );
     }
 }
 

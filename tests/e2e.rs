@@ -832,3 +832,164 @@ fn the_course_proves_itself_live() {
     let problems = problems.into_inner().unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+/// Real failures, produced on the real cluster and explained: an image that cannot be pulled
+/// (there is no registry), a container killed for memory, a Role without `pods/log` (the
+/// message names the verb and resource), and a namespace that does not exist.
+#[test]
+fn real_failures_are_explained_on_a_real_cluster() {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to meet real failures on a real cluster");
+        return;
+    };
+    let kc = kubeconfig.to_string_lossy().into_owned();
+    let ns = format!("kl-failures-{}", std::process::id());
+    let _class = Class {
+        kubeconfig: kc.clone(),
+        namespaces: vec![ns.clone()],
+        binding: None,
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    ok(kubectl(&kc, &["create", "namespace", &ns]));
+    let failures = root().join("tests/fixtures/failures");
+    // No registry here: the image-processor reference with an image nobody can pull.
+    let reference = std::fs::read_to_string(
+        root().join("units/03-parallel-processing/image-processor/reference.yaml"),
+    )
+    .unwrap();
+    let unpullable = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        unpullable.path(),
+        reference.replace("image: busybox:1.35", "image: registry.invalid/nope:1"),
+    )
+    .unwrap();
+    ok(kubectl(
+        &kc,
+        &[
+            "apply",
+            "-n",
+            &ns,
+            "-f",
+            &unpullable.path().display().to_string(),
+        ],
+    ));
+    ok(kubectl(
+        &kc,
+        &[
+            "apply",
+            "-n",
+            &ns,
+            "-f",
+            &failures.join("oom.yaml").display().to_string(),
+        ],
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ok(kubectl(
+        &kc,
+        &[
+            "get",
+            "pods",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={..waiting.reason}",
+        ],
+    ))
+    .contains("Image")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no pod ever waited on its image"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    ok(kubectl(
+        &kc,
+        &[
+            "wait",
+            "-n",
+            &ns,
+            "--for=condition=Failed",
+            "job/slow-sequential",
+            "--timeout=120s",
+        ],
+    ));
+
+    let with = |kubeconfig: &str, args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--kubeconfig", kubeconfig, "-n", &ns]);
+        kubelab_env(&root(), &all, None, &[])
+    };
+    let pull = with(&kc, &["check", "image-processor"]);
+    assert_eq!(pull.code, 1, "{}{}", pull.stdout, pull.stderr);
+    assert!(
+        pull.stdout.contains("the image cannot be pulled"),
+        "{}",
+        pull.stdout
+    );
+    let oom = with(&kc, &["check", "slow-sequential"]);
+    assert_eq!(oom.code, 1, "{}{}", oom.stdout, oom.stderr);
+    assert!(
+        oom.stdout.contains("exit 137 (OOMKilled)"),
+        "{}",
+        oom.stdout
+    );
+    assert!(
+        oom.stdout.contains("used more memory than its limit"),
+        "{}",
+        oom.stdout
+    );
+
+    // lab-reader may read everything but logs.
+    ok(kubectl(
+        &kc,
+        &[
+            "apply",
+            "-n",
+            &ns,
+            "-f",
+            &failures.join("no-logs-role.yaml").display().to_string(),
+        ],
+    ));
+    let reader = std::path::Path::new(&kc).with_file_name("reader.kubeconfig");
+    if reader.is_file() {
+        let denied = with(&reader.display().to_string(), &["check", "slow-sequential"]);
+        assert_eq!(denied.code, 3, "{}{}", denied.stdout, denied.stderr);
+        assert!(
+            denied.stderr.contains("forbidden (403)") && denied.stderr.contains("`get pods/log`"),
+            "{}",
+            denied.stderr
+        );
+    } else {
+        eprintln!(
+            "skipped the 403 part: no reader.kubeconfig beside the kubeconfig (the shared/k8s kit has one)"
+        );
+    }
+
+    let nowhere = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "slow-sequential",
+            "--kubeconfig",
+            &kc,
+            "-n",
+            &format!("{ns}-nowhere"),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(nowhere.code, 3, "{}{}", nowhere.stdout, nowhere.stderr);
+    assert!(
+        nowhere.stderr.contains("does not exist"),
+        "{}",
+        nowhere.stderr
+    );
+}
