@@ -203,7 +203,6 @@ const NOT_YET_SPLIT: &[&str] = &[
     "manifest/shell.rs::lint_script",
     "quiz.rs::check",
     "report.rs::render_check",
-    "report.rs::render_facts",
     "run.rs::execute_after",
     "schema.rs::describe",
     "timeline.rs::render_svg",

@@ -215,16 +215,29 @@ fn errors_say_what_to_do() {
     assert!(live.run.stdout.contains("no Job named image-processor in namespace u3-dynamic-workload; Jobs here: dynamic-workload"), "{}", live.run.stdout);
 
     // An empty namespace.
-    let live = check_live(
-        scenario("k8s-1.24", "u3-image-processor"),
-        "nothing-here",
-        &["check", "image-processor"],
-    );
+    let mut s = scenario("k8s-1.24", "u3-image-processor");
+    s.empty_namespaces.push("nothing-here".into());
+    let live = check_live(s, "nothing-here", &["check", "image-processor"]);
     assert_eq!(live.run.code, 1);
     assert!(
         live.run.stdout.contains("there are no Jobs there"),
         "{}",
         live.run.stdout
+    );
+
+    // A namespace that does not exist: the cluster's recorded 404.
+    let live = check_live(
+        scenario("k8s-1.24", "u3-image-processor"),
+        "not-a-namespace",
+        &["check", "image-processor"],
+    );
+    assert_eq!(live.run.code, 3, "{}", live.run.stdout);
+    assert!(
+        live.run
+            .stderr
+            .contains("namespace not-a-namespace does not exist"),
+        "{}",
+        live.run.stderr
     );
 
     // Nothing listening.

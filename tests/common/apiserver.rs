@@ -27,6 +27,9 @@ pub struct Scenario {
     pub token: Option<String>,
     /// Requests whose path contains the key answer with (status, recorded error file).
     pub faults: Vec<(String, u16, String)>,
+    /// Namespaces that exist and hold nothing (any other namespace without a run does not
+    /// exist: 404, as the cluster answers).
+    pub empty_namespaces: Vec<String>,
     /// Answer `GET /api/v1/namespaces/kube-system` with this uid (else 404).
     pub kube_system_uid: Option<String>,
     /// Delay every answer (for time-outs).
@@ -142,6 +145,32 @@ fn file(shared: &Shared, rel: &str) -> Option<Vec<u8>> {
     std::fs::read(shared.root.join(rel)).ok()
 }
 
+/// A recorded answer of this version's cluster, or of the 1.36 cluster when only that one was
+/// recorded (Status bodies and namespaces have the same shape on both).
+fn recorded(shared: &Shared, rel: &str) -> Vec<u8> {
+    file(shared, rel)
+        .or_else(|| std::fs::read(shared.root.parent().unwrap().join("k8s-1.36").join(rel)).ok())
+        .unwrap_or_else(|| panic!("nothing recorded as {rel}"))
+}
+
+/// A recorded JSON answer with some of its text replaced (a name, a uid).
+fn recorded_as(shared: &Shared, rel: &str, replace: &[(&str, &str)]) -> Vec<u8> {
+    let mut text = String::from_utf8(recorded(shared, rel)).unwrap();
+    for (from, to) in replace {
+        text = text.replace(from, to);
+    }
+    text.into_bytes()
+}
+
+/// The recorded answer for a path the API server does not serve.
+fn not_found(shared: &Shared) -> Response {
+    respond(
+        404,
+        recorded(shared, "errors/status-404-resource.json"),
+        "application/json",
+    )
+}
+
 fn respond(status: u16, body: Vec<u8>, content_type: &str) -> Response {
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap())
@@ -156,8 +185,14 @@ fn error(shared: &Shared, status: u16, rel: &str) -> Response {
     respond(status, body, "application/json")
 }
 
-/// An empty list of the recorded kind: a recorded list of that kind with its items removed.
+/// An empty list as the cluster answers it (recorded from an empty namespace), or, for a
+/// version without that recording, a recorded list of that kind with its items removed.
 fn empty_list(shared: &Shared, rel: &str) -> Vec<u8> {
+    let kind = rel.rsplit_once('.').map_or(rel, |(stem, _)| stem);
+    let kind = kind.rsplit('.').next().unwrap_or(kind);
+    if let Some(body) = file(shared, &format!("cluster/empty.{kind}.json")) {
+        return body;
+    }
     let recorded = std::fs::read_dir(&shared.root)
         .unwrap()
         .filter_map(|e| std::fs::read(e.ok()?.path().join("api").join(rel)).ok())
@@ -285,24 +320,15 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
         };
         // Only the first apply meets the old Job; after a delete the name is free.
         if shared.scenario.apply_immutable && first_patch {
-            // The recorded refusal, in the shape of the recorded Status bodies.
-            let said = String::from_utf8(file(&shared, "u3-unreliable-workers/patch.txt").unwrap())
-                .unwrap();
-            let message = said
-                .lines()
-                .next()
-                .unwrap()
-                .trim_start_matches("The Job \"unreliable-workers\" is invalid: ")
-                .to_owned();
-            let mut status: serde_json::Value =
-                serde_json::from_slice(&file(&shared, "errors/status-404-job.json").unwrap())
-                    .unwrap();
-            status["code"] = 422.into();
-            status["reason"] = "Invalid".into();
-            status["message"] = format!("Job.batch \"{name}\" is invalid: {message}").into();
+            // The real cluster's refusal of a changed `completions` (recorded by a server-side
+            // apply like kubelab's), for this Job's name.
             return respond(
                 422,
-                serde_json::to_vec(&status).unwrap(),
+                recorded_as(
+                    &shared,
+                    "errors/status-422-immutable-completions.json",
+                    &[("unreliable-workers", &name)],
+                ),
                 "application/json",
             );
         }
@@ -323,7 +349,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     if method != Method::GET {
         return respond(
             405,
-            b"{\"kind\":\"Status\",\"code\":405}".to_vec(),
+            recorded(&shared, "errors/status-405.json"),
             "application/json",
         );
     }
@@ -336,21 +362,24 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     }
     if path == "/api/v1/namespaces/kube-system" {
         return match &shared.scenario.kube_system_uid {
-            Some(uid) => {
-                let ns = k8s_openapi::api::core::v1::Namespace {
-                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                        name: Some("kube-system".into()),
-                        uid: Some(uid.clone()),
-                        ..Default::default()
-                    },
-                    ..Default::default()
-                };
-                let mut v = serde_json::to_value(&ns).unwrap();
-                v["kind"] = "Namespace".into();
-                v["apiVersion"] = "v1".into();
-                respond(200, serde_json::to_vec(&v).unwrap(), "application/json")
-            }
-            None => error(&shared, 404, "status-404-job.json"),
+            Some(uid) => respond(
+                200,
+                recorded_as(
+                    &shared,
+                    "cluster/namespace-kube-system.json",
+                    &[("96ea23a9-68c9-4f86-90e5-c37b15355e59", uid)],
+                ),
+                "application/json",
+            ),
+            None => respond(
+                404,
+                recorded_as(
+                    &shared,
+                    "errors/status-404-namespace.json",
+                    &[("u-dave", "kube-system")],
+                ),
+                "application/json",
+            ),
         };
     }
     if let Some(answer) = cluster_wide(&shared, &path, &query).await {
@@ -360,30 +389,20 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     let (ns, rest): (&str, Vec<&str>) = match parts.as_slice() {
         ["apis", "batch", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
         ["api", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
-        _ => {
-            return respond(
-                404,
-                b"{\"kind\":\"Status\",\"code\":404}".to_vec(),
-                "application/json",
-            );
-        }
+        _ => return not_found(&shared),
     };
     let runs = runs_of(&shared, ns);
     let run = runs.first().cloned();
     match (rest.as_slice(), run) {
-        ([], Some(_)) => {
-            let n = k8s_openapi::api::core::v1::Namespace {
-                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                    name: Some(ns.to_owned()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            let mut v = serde_json::to_value(&n).unwrap();
-            v["kind"] = "Namespace".into();
-            v["apiVersion"] = "v1".into();
-            respond(200, serde_json::to_vec(&v).unwrap(), "application/json")
-        }
+        ([], Some(_)) => respond(
+            200,
+            recorded_as(
+                &shared,
+                "cluster/namespace-u-alice.json",
+                &[("u-alice", ns)],
+            ),
+            "application/json",
+        ),
         (["jobs"], Some(_)) if watch && shared.scenario.watch_hangs => {
             let stream =
                 futures::stream::pending::<Result<axum::body::Bytes, std::convert::Infallible>>();
@@ -568,17 +587,22 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 None => error(&shared, 404, "status-404-log.json"),
             }
         }
+        ([], None) if shared.scenario.empty_namespaces.iter().any(|e| e == ns) => respond(
+            200,
+            recorded_as(
+                &shared,
+                "cluster/namespace-u-alice.json",
+                &[("u-alice", ns)],
+            ),
+            "application/json",
+        ),
         ([], None) => match file(&shared, "errors/status-404-namespace.json") {
             // The recorded answer for a namespace that does not exist, for this name.
             Some(body) => {
                 let text = String::from_utf8(body).unwrap().replace("u-dave", ns);
                 respond(404, text.into_bytes(), "application/json")
             }
-            None => respond(
-                404,
-                b"{\"kind\":\"Status\",\"code\":404}".to_vec(),
-                "application/json",
-            ),
+            None => not_found(&shared),
         },
         (["jobs"], None) => respond(
             200,
@@ -595,11 +619,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             empty_list(&shared, "events.EventList.json"),
             "application/json",
         ),
-        _ => respond(
-            404,
-            b"{\"kind\":\"Status\",\"code\":404}".to_vec(),
-            "application/json",
-        ),
+        _ => not_found(&shared),
     }
 }
 
