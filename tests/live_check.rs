@@ -6,36 +6,10 @@ mod common;
 use std::collections::HashMap;
 
 use common::apiserver::{ApiServer, Scenario};
-use common::{kubelab_env, root};
-
-const TOKEN: &str = "learner-token";
+use common::{TOKEN, Test, kubelab_env, replay_of, root};
 
 fn scenario(version: &str, run: &str) -> Scenario {
-    Scenario {
-        version: version.into(),
-        namespaces: HashMap::from([(run.to_owned(), run.to_owned())]),
-        token: Some(TOKEN.into()),
-        kube_system_uid: Some(format!("uid-of-{version}")),
-        ..Scenario::default()
-    }
-}
-
-struct Live {
-    run: common::Run,
-    requests: Vec<String>,
-}
-
-fn check_live(s: Scenario, namespace: &str, args: &[&str]) -> Live {
-    let server = ApiServer::start(s);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = server.kubeconfig(dir.path(), namespace, TOKEN);
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--kubeconfig", kc.to_str().unwrap()]);
-    let run = kubelab_env(&root(), &all, None, &[]);
-    Live {
-        run,
-        requests: server.requests(),
-    }
+    replay_of(version, run)
 }
 
 /// `kubelab collect image-processor` into `out`.
@@ -56,16 +30,6 @@ fn collect(kubeconfig: &std::path::Path, out: &std::path::Path) {
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
-fn assert_read_only(requests: &[String]) {
-    assert!(!requests.is_empty());
-    for r in requests {
-        assert!(
-            r.starts_with("GET ") || r.starts_with("WATCH "),
-            "a check wrote: {r}"
-        );
-    }
-}
-
 /// Redacts what changes between runs (the snapshot time is not in the output; ports are).
 fn stable(text: &str) -> String {
     text.to_owned()
@@ -74,17 +38,10 @@ fn stable(text: &str) -> String {
 #[test]
 fn image_processor_passes_on_both_versions() {
     for version in ["k8s-1.24", "k8s-1.36"] {
-        let live = check_live(
-            scenario(version, "u3-image-processor"),
-            "u3-image-processor",
-            &["check", "image-processor"],
-        );
-        assert_eq!(
-            live.run.code, 0,
-            "{version}:\n{}{}",
-            live.run.stdout, live.run.stderr
-        );
-        assert_read_only(&live.requests);
+        let live = Test::check("image-processor")
+            .replay(version, "u3-image-processor")
+            .expect(0);
+        live.read_only();
         // A few LISTs, one log read per pod, two identity reads: never a GET per object.
         let logs = live.requests.iter().filter(|r| r.contains("/log")).count();
         assert_eq!(logs, 20, "{version}: one log read per pod");
@@ -100,7 +57,7 @@ fn image_processor_passes_on_both_versions() {
         );
         insta::assert_snapshot!(
             format!("image_processor_live_{version}"),
-            stable(&live.run.stdout)
+            stable(&live.stdout)
         );
     }
 }
@@ -108,57 +65,37 @@ fn image_processor_passes_on_both_versions() {
 #[test]
 fn seed_dynamic_workload_fails_with_explanation_on_both_versions() {
     for version in ["k8s-1.24", "k8s-1.36"] {
-        let live = check_live(
-            scenario(version, "u3-dynamic-workload"),
-            "u3-dynamic-workload",
-            &["check", "dynamic-workload"],
-        );
-        assert_eq!(
-            live.run.code, 1,
-            "{version}:\n{}{}",
-            live.run.stdout, live.run.stderr
-        );
+        let live = Test::check("dynamic-workload")
+            .replay(version, "u3-dynamic-workload")
+            .expect(1);
         assert!(
-            live.run.stdout.contains("Recognised problems"),
+            live.stdout.contains("Recognised problems"),
             "{}",
-            live.run.stdout
+            live.stdout
         );
+        assert!(live.stdout.contains("sh: syntax error: unexpected \"(\""));
         assert!(
-            live.run
-                .stdout
-                .contains("sh: syntax error: unexpected \"(\"")
-        );
-        assert!(
-            live.run.stdout.contains("BackoffLimitExceeded"),
+            live.stdout.contains("BackoffLimitExceeded"),
             "{}",
-            live.run.stdout
+            live.stdout
         );
-        insta::assert_snapshot!(
-            format!("dynamic_workload_seed_live_{version}"),
-            live.run.stdout
-        );
+        insta::assert_snapshot!(format!("dynamic_workload_seed_live_{version}"), live.stdout);
 
-        let fixed = check_live(
-            scenario(version, "u3-dynamic-workload-fixed"),
-            "u3-dynamic-workload-fixed",
-            &["check", "dynamic-workload"],
-        );
-        assert_eq!(
-            fixed.run.code, 0,
-            "{version}:\n{}{}",
-            fixed.run.stdout, fixed.run.stderr
-        );
+        Test::check("dynamic-workload")
+            .replay(version, "u3-dynamic-workload-fixed")
+            .expect(0);
     }
 }
 
 #[test]
 fn json_report_carries_facts() {
-    let live = check_live(
-        scenario("k8s-1.24", "u3-image-processor"),
-        "u3-image-processor",
-        &["--output", "json", "check", "image-processor"],
-    );
-    let v: serde_json::Value = serde_json::from_str(&live.run.stdout).unwrap();
+    let live = Test::new(&["--output", "json", "check", "image-processor"])
+        .scenario(
+            scenario("k8s-1.24", "u3-image-processor"),
+            "u3-image-processor",
+        )
+        .run();
+    let v: serde_json::Value = serde_json::from_str(&live.stdout).unwrap();
     let f = &v["facts"]["image-processor"];
     assert_eq!(f["complete"], true);
     assert_eq!(f["pods_succeeded"], 20);
@@ -194,50 +131,55 @@ fn errors_say_what_to_do() {
     ] {
         let mut s = scenario("k8s-1.24", "u3-image-processor");
         s.faults = vec![(path.into(), 403, file.into())];
-        let live = check_live(s, "u3-image-processor", &["check", "image-processor"]);
-        assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+        let live = Test::new(&["check", "image-processor"])
+            .scenario(s, "u3-image-processor")
+            .run();
+        assert_eq!(live.code, 3, "{}", live.stderr);
         assert!(
-            live.run
-                .stderr
+            live.stderr
                 .contains(&format!("the grader needs `{permission}`")),
             "{}",
-            live.run.stderr
+            live.stderr
         );
-        assert!(live.run.stderr.contains("deploy/kubelab-reader.yaml"));
+        assert!(live.stderr.contains("deploy/kubelab-reader.yaml"));
     }
 
     // Wrong namespace: no Job there, and say which Jobs exist.
     let mut s = scenario("k8s-1.24", "u3-image-processor");
     s.namespaces
         .insert("u3-dynamic-workload".into(), "u3-dynamic-workload".into());
-    let live = check_live(s, "u3-dynamic-workload", &["check", "image-processor"]);
-    assert_eq!(live.run.code, 1);
-    assert!(live.run.stdout.contains("no Job named image-processor in namespace u3-dynamic-workload; Jobs here: dynamic-workload"), "{}", live.run.stdout);
+    let live = Test::new(&["check", "image-processor"])
+        .scenario(s, "u3-dynamic-workload")
+        .run();
+    assert_eq!(live.code, 1);
+    assert!(live.stdout.contains("no Job named image-processor in namespace u3-dynamic-workload; Jobs here: dynamic-workload"), "{}", live.stdout);
 
     // An empty namespace.
     let mut s = scenario("k8s-1.24", "u3-image-processor");
     s.empty_namespaces.push("nothing-here".into());
-    let live = check_live(s, "nothing-here", &["check", "image-processor"]);
-    assert_eq!(live.run.code, 1);
+    let live = Test::new(&["check", "image-processor"])
+        .scenario(s, "nothing-here")
+        .run();
+    assert_eq!(live.code, 1);
     assert!(
-        live.run.stdout.contains("there are no Jobs there"),
+        live.stdout.contains("there are no Jobs there"),
         "{}",
-        live.run.stdout
+        live.stdout
     );
 
     // A namespace that does not exist: the cluster's recorded 404.
-    let live = check_live(
-        scenario("k8s-1.24", "u3-image-processor"),
-        "not-a-namespace",
-        &["check", "image-processor"],
-    );
-    assert_eq!(live.run.code, 3, "{}", live.run.stdout);
+    let live = Test::new(&["check", "image-processor"])
+        .scenario(
+            scenario("k8s-1.24", "u3-image-processor"),
+            "not-a-namespace",
+        )
+        .run();
+    assert_eq!(live.code, 3, "{}", live.stdout);
     assert!(
-        live.run
-            .stderr
+        live.stderr
             .contains("namespace not-a-namespace does not exist"),
         "{}",
-        live.run.stderr
+        live.stderr
     );
 
     // Nothing listening.
@@ -296,7 +238,14 @@ fn bundles_round_trip_and_detect_tampering() {
     let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
     let bundle = dir.path().join("b.json");
     collect(&kc, &bundle);
-    assert_read_only(&server.requests());
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert!(
+            r.starts_with("GET ") || r.starts_with("WATCH "),
+            "a check wrote: {r}"
+        );
+    }
 
     let judged = kubelab_env(
         &root(),
@@ -425,25 +374,23 @@ fn wait_follows_the_recorded_watch_stream() {
         let mut s = scenario(version, "watch-parallel-processing");
         s.watch_run = Some("watch-parallel-processing".into());
         let start = std::time::Instant::now();
-        let live = check_live(
-            s,
-            "watch-parallel-processing",
-            &["check", "parallel-processing", "--wait=60s"],
-        );
+        let live = Test::new(&["check", "parallel-processing", "--wait=60s"])
+            .scenario(s, "watch-parallel-processing")
+            .run();
         assert!(
             start.elapsed().as_secs() < 30,
             "the Job finished in the stream; no time-out: {}\n{:#?}",
-            live.run.stderr,
+            live.stderr,
             live.requests
         );
-        assert_read_only(&live.requests);
+        live.read_only();
         assert!(
             live.requests.iter().any(|r| r.starts_with("WATCH ")),
             "{:#?}",
             live.requests
         );
         // Not a terminal: plain progress lines, one per change.
-        let err = &live.run.stderr;
+        let err = &live.stderr;
         assert!(
             err.contains("parallel-processing: 0/10 succeeded"),
             "{version}: {err}"
@@ -458,21 +405,17 @@ fn wait_follows_the_recorded_watch_stream() {
         );
         assert!(!err.contains("still not finished"));
         // Then judged: everything but the comparison with slow-sequential, which is not there.
-        assert_eq!(live.run.code, 1, "{}", live.run.stdout);
+        assert_eq!(live.code, 1, "{}", live.stdout);
+        assert!(live.stdout.contains("✓ ten-succeeded"), "{}", live.stdout);
         assert!(
-            live.run.stdout.contains("✓ ten-succeeded"),
+            live.stdout.contains("✓ never-over-three"),
             "{}",
-            live.run.stdout
+            live.stdout
         );
         assert!(
-            live.run.stdout.contains("✓ never-over-three"),
+            live.stdout.contains("✗ faster-than-sequential"),
             "{}",
-            live.run.stdout
-        );
-        assert!(
-            live.run.stdout.contains("✗ faster-than-sequential"),
-            "{}",
-            live.run.stdout
+            live.stdout
         );
     }
 }
@@ -482,20 +425,17 @@ fn wait_times_out_and_still_judges() {
     let mut s = scenario("k8s-1.24", "watch-parallel-processing");
     s.watch_run = Some("watch-parallel-processing".into());
     let start = std::time::Instant::now();
-    let live = check_live(
-        s,
-        "watch-parallel-processing",
-        &["check", "image-processor", "--wait=2s"],
-    );
+    let live = Test::new(&["check", "image-processor", "--wait=2s"])
+        .scenario(s, "watch-parallel-processing")
+        .run();
     assert!(start.elapsed().as_secs() < 20);
     assert!(
-        live.run
-            .stderr
+        live.stderr
             .contains("still not finished after 2s; judging what there is now"),
         "{}",
-        live.run.stderr
+        live.stderr
     );
-    assert_eq!(live.run.code, 1);
+    assert_eq!(live.code, 1);
 }
 
 #[test]
@@ -503,20 +443,18 @@ fn expired_watch_relists_and_continues() {
     let mut s = scenario("k8s-1.36", "watch-parallel-processing");
     s.watch_run = Some("watch-parallel-processing".into());
     s.watch_expired_once = true;
-    let live = check_live(
-        s,
-        "watch-parallel-processing",
-        &["check", "parallel-processing", "--wait=60s"],
+    let live = Test::new(&["check", "parallel-processing", "--wait=60s"])
+        .scenario(s, "watch-parallel-processing")
+        .run();
+    assert!(
+        live.stderr.contains("parallel-processing: Complete"),
+        "{}",
+        live.stderr
     );
     assert!(
-        live.run.stderr.contains("parallel-processing: Complete"),
+        live.stderr.contains("too old resource version"),
         "{}",
-        live.run.stderr
-    );
-    assert!(
-        live.run.stderr.contains("too old resource version"),
-        "{}",
-        live.run.stderr
+        live.stderr
     );
     // LIST, WATCH (answered 410 Expired), LIST again: the watcher starts over from a fresh list.
     let jobs: Vec<&String> = live
@@ -528,40 +466,36 @@ fn expired_watch_relists_and_continues() {
         jobs[0].starts_with("GET ") && jobs[1].starts_with("WATCH ") && jobs[2].starts_with("GET "),
         "{jobs:#?}"
     );
-    assert_eq!(
-        live.run.code, 1,
-        "judged after the wait: {}",
-        live.run.stdout
-    );
+    assert_eq!(live.code, 1, "judged after the wait: {}", live.stdout);
 }
 
 #[test]
 fn server_failures_and_timeouts_are_explained() {
     let mut s = scenario("k8s-1.24", "u3-image-processor");
     s.plain_failure = Some(("/pods".into(), 503));
-    let live = check_live(s, "u3-image-processor", &["check", "image-processor"]);
-    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    let live = Test::new(&["check", "image-processor"])
+        .scenario(s, "u3-image-processor")
+        .run();
+    assert_eq!(live.code, 3, "{}", live.stderr);
     assert!(
-        live.run.stderr.contains("the API server failed (503)"),
+        live.stderr.contains("the API server failed (503)"),
         "{}",
-        live.run.stderr
+        live.stderr
     );
-    assert!(live.run.stderr.contains("try again"), "{}", live.run.stderr);
+    assert!(live.stderr.contains("try again"), "{}", live.stderr);
 
     let mut s = scenario("k8s-1.24", "u3-image-processor");
     s.delay = Some(std::time::Duration::from_secs(3));
     let start = std::time::Instant::now();
-    let live = check_live(
-        s,
-        "u3-image-processor",
-        &["check", "image-processor", "--request-timeout", "1s"],
-    );
+    let live = Test::new(&["check", "image-processor", "--request-timeout", "1s"])
+        .scenario(s, "u3-image-processor")
+        .run();
     assert!(start.elapsed().as_secs() < 10);
-    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    assert_eq!(live.code, 3, "{}", live.stderr);
     assert!(
-        live.run.stderr.contains("did not answer in time"),
+        live.stderr.contains("did not answer in time"),
         "{}",
-        live.run.stderr
+        live.stderr
     );
 }
 
@@ -618,21 +552,19 @@ fn run_applies_with_labels_watches_judges_and_compares_predictions() {
             ],
         );
         s.watch_run = Some("watch-parallel-processing".into());
-        let live = check_live(
-            s,
-            "watch-parallel-processing",
-            &[
-                "run",
-                "parallel-processing",
-                "--reference",
-                "--predict",
-                "60s",
-                "--predict",
-                "at-once=3",
-                "--timeout",
-                "60s",
-            ],
-        );
+        let live = Test::new(&[
+            "run",
+            "parallel-processing",
+            "--reference",
+            "--predict",
+            "60s",
+            "--predict",
+            "at-once=3",
+            "--timeout",
+            "60s",
+        ])
+        .scenario(s, "watch-parallel-processing")
+        .run();
         let patches: Vec<&String> = live
             .requests
             .iter()
@@ -651,13 +583,13 @@ fn run_applies_with_labels_watches_judges_and_compares_predictions() {
                 || r.starts_with("POST ")
                 || r.starts_with("PUT "))
         );
-        assert!(live.run.stderr.contains("applied parallel-processing in namespace watch-parallel-processing (labels kubelab.dev/exercise=parallel-processing"), "{}", live.run.stderr);
+        assert!(live.stderr.contains("applied parallel-processing in namespace watch-parallel-processing (labels kubelab.dev/exercise=parallel-processing"), "{}", live.stderr);
         assert!(
-            live.run.stderr.contains("parallel-processing: Complete"),
+            live.stderr.contains("parallel-processing: Complete"),
             "{}",
-            live.run.stderr
+            live.stderr
         );
-        let out = &live.run.stdout;
+        let out = &live.stdout;
         assert!(out.contains("✓ ten-succeeded"), "{out}");
         assert!(
             out.contains("parallel-processing: 10 pods over"),
@@ -679,25 +611,22 @@ fn run_refuses_a_manifest_that_fails_offline() {
     )
     .unwrap();
     std::fs::write(&bad, text.replace("parallelism: 3", "parallelizm: 3")).unwrap();
-    let live = check_live(
+    let live = Test::new(&[
+        "run",
+        "parallel-processing",
+        "--file",
+        bad.to_str().unwrap(),
+        "--predict",
+        "1m",
+    ])
+    .scenario(
         scenario("k8s-1.24", "watch-parallel-processing"),
         "watch-parallel-processing",
-        &[
-            "run",
-            "parallel-processing",
-            "--file",
-            bad.to_str().unwrap(),
-            "--predict",
-            "1m",
-        ],
-    );
-    assert_eq!(live.run.code, 1);
-    assert!(
-        live.run.stderr.contains("was not applied"),
-        "{}",
-        live.run.stderr
-    );
-    assert!(live.run.stdout.contains("did you mean spec.parallelism?"));
+    )
+    .run();
+    assert_eq!(live.code, 1);
+    assert!(live.stderr.contains("was not applied"), "{}", live.stderr);
+    assert!(live.stdout.contains("did you mean spec.parallelism?"));
     assert!(
         live.requests.is_empty(),
         "nothing reached the cluster: {:#?}",
@@ -709,26 +638,23 @@ fn run_refuses_a_manifest_that_fails_offline() {
 fn run_explains_an_immutable_field() {
     let mut s = scenario("k8s-1.24", "watch-parallel-processing");
     s.apply_immutable = true;
-    let live = check_live(
-        s,
-        "watch-parallel-processing",
-        &[
-            "run",
-            "parallel-processing",
-            "--reference",
-            "--predict",
-            "1m",
-        ],
-    );
-    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    let live = Test::new(&[
+        "run",
+        "parallel-processing",
+        "--reference",
+        "--predict",
+        "1m",
+    ])
+    .scenario(s, "watch-parallel-processing")
+    .run();
+    assert_eq!(live.code, 3, "{}", live.stderr);
     assert!(
-        live.run
-            .stderr
+        live.stderr
             .contains("spec.completions: Invalid value: 5: field is immutable"),
         "{}",
-        live.run.stderr
+        live.stderr
     );
-    assert!(live.run.stderr.contains("--replace"), "{}", live.run.stderr);
+    assert!(live.stderr.contains("--replace"), "{}", live.stderr);
 }
 
 #[test]
@@ -743,25 +669,22 @@ fn replace_never_deletes_a_job_kubelab_did_not_create() {
         ],
     );
     s.apply_immutable = true;
-    let live = check_live(
-        s,
-        "watch-parallel-processing",
-        &[
-            "run",
-            "parallel-processing",
-            "--reference",
-            "--predict",
-            "1m",
-            "--replace",
-        ],
-    );
-    assert_eq!(live.run.code, 3, "{}", live.run.stderr);
+    let live = Test::new(&[
+        "run",
+        "parallel-processing",
+        "--reference",
+        "--predict",
+        "1m",
+        "--replace",
+    ])
+    .scenario(s, "watch-parallel-processing")
+    .run();
+    assert_eq!(live.code, 3, "{}", live.stderr);
     assert!(
-        live.run
-            .stderr
+        live.stderr
             .contains("was not created by kubelab, so --replace will not delete it"),
         "{}",
-        live.run.stderr
+        live.stderr
     );
     assert!(
         !live.requests.iter().any(|r| r.starts_with("DELETE ")),
@@ -917,20 +840,18 @@ fn replace_deletes_kubelabs_own_job_and_applies_again() {
     s.apply_immutable = true;
     s.existing_is_kubelabs = true;
     s.watch_run = Some("watch-parallel-processing".into());
-    let live = check_live(
-        s,
-        "watch-parallel-processing",
-        &[
-            "run",
-            "parallel-processing",
-            "--reference",
-            "--predict",
-            "1m",
-            "--replace",
-            "--timeout",
-            "60s",
-        ],
-    );
+    let live = Test::new(&[
+        "run",
+        "parallel-processing",
+        "--reference",
+        "--predict",
+        "1m",
+        "--replace",
+        "--timeout",
+        "60s",
+    ])
+    .scenario(s, "watch-parallel-processing")
+    .run();
     let writes: Vec<&String> = live
         .requests
         .iter()
@@ -940,7 +861,7 @@ fn replace_deletes_kubelabs_own_job_and_applies_again() {
         writes.len(),
         3,
         "apply, delete, apply: {writes:#?}\n{}",
-        live.run.stderr
+        live.stderr
     );
     assert!(
         writes[0].starts_with("PATCH ")
@@ -953,10 +874,10 @@ fn replace_deletes_kubelabs_own_job_and_applies_again() {
         "only the Job in the way: {writes:#?}"
     );
     assert!(
-        live.run.stdout.contains("✓ ten-succeeded"),
+        live.stdout.contains("✓ ten-succeeded"),
         "{}{}",
-        live.run.stdout,
-        live.run.stderr
+        live.stdout,
+        live.stderr
     );
 }
 
@@ -966,9 +887,11 @@ fn replace_deletes_kubelabs_own_job_and_applies_again() {
 fn nothing_applied_yet_leaves_the_run_pending() {
     let mut s = scenario("k8s-1.36", "u3-image-processor");
     s.namespaces = HashMap::from([("fresh".to_owned(), "nothing-recorded-here".to_owned())]);
-    let live = check_live(s, "fresh", &["check", "image-processor"]);
-    assert_eq!(live.run.code, 1, "{}{}", live.run.stdout, live.run.stderr);
-    let out = &live.run.stdout;
+    let live = Test::new(&["check", "image-processor"])
+        .scenario(s, "fresh")
+        .run();
+    assert_eq!(live.code, 1, "{}{}", live.stdout, live.stderr);
+    let out = &live.stdout;
     assert!(
         !out.contains('✓') && !out.contains('✗'),
         "nothing passes or fails:\n{out}"

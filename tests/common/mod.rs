@@ -107,3 +107,173 @@ pub fn recorded(version: &str, run: &str) -> kubelab::cluster::Snapshot {
         ..kubelab::cluster::Snapshot::default()
     }
 }
+
+/// One kubelab run as a test scenario, in a few lines: the course (the repository's or a
+/// fixture), where the cluster comes from (none, a replayed recording, or a real cluster), the
+/// arguments; then `.expect(code)` runs it and checks the exit code, showing the output when
+/// it differs.
+///
+/// ```ignore
+/// let out = Test::check("image-processor").replay("k8s-1.36", "u3-image-processor").expect(0);
+/// out.shows("PASSED").read_only();
+/// ```
+pub struct Test {
+    dir: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    cluster: Cluster,
+}
+
+enum Cluster {
+    None,
+    Replay(Box<apiserver::Scenario>, String),
+    Real(String, String),
+}
+
+/// What a [`Test`] run did: its output, and the requests the replay server saw.
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub requests: Vec<String>,
+}
+
+/// The token replay scenarios accept.
+pub const TOKEN: &str = "learner-token";
+
+/// A replay of one recorded run in a namespace of the same name, as a learner's cluster.
+pub fn replay_of(version: &str, run: &str) -> apiserver::Scenario {
+    apiserver::Scenario {
+        version: version.into(),
+        namespaces: std::collections::HashMap::from([(run.to_owned(), run.to_owned())]),
+        token: Some(TOKEN.into()),
+        kube_system_uid: Some(format!("uid-of-{version}")),
+        ..apiserver::Scenario::default()
+    }
+}
+
+impl Test {
+    pub fn new(args: &[&str]) -> Test {
+        Test {
+            dir: root(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+            cluster: Cluster::None,
+        }
+    }
+
+    /// `kubelab check EXERCISE`.
+    pub fn check(exercise: &str) -> Test {
+        Test::new(&["check", exercise])
+    }
+
+    /// Run from this course folder (a fixture) instead of the repository.
+    pub fn course(mut self, dir: &Path) -> Test {
+        self.dir = dir.to_path_buf();
+        self
+    }
+
+    /// Against the replay of one recorded run (`tests/fixtures/VERSION/RUN`).
+    pub fn replay(self, version: &str, run: &str) -> Test {
+        self.scenario(replay_of(version, run), run)
+    }
+
+    /// Against a replay scenario, the kubeconfig's namespace being `namespace`.
+    pub fn scenario(mut self, scenario: apiserver::Scenario, namespace: &str) -> Test {
+        self.cluster = Cluster::Replay(Box::new(scenario), namespace.to_owned());
+        self
+    }
+
+    /// Against a real cluster (`KUBELAB_E2E_KUBECONFIG`), in this namespace.
+    pub fn real(mut self, kubeconfig: &str, namespace: &str) -> Test {
+        self.cluster = Cluster::Real(kubeconfig.to_owned(), namespace.to_owned());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn run(self) -> Outcome {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut args = self.args.clone();
+        let mut server = None;
+        match self.cluster {
+            Cluster::None => {}
+            Cluster::Replay(scenario, namespace) => {
+                let s = apiserver::ApiServer::start(*scenario);
+                let kc = s.kubeconfig(tmp.path(), &namespace, TOKEN);
+                args.extend(["--kubeconfig".to_owned(), kc.display().to_string()]);
+                server = Some(s);
+            }
+            Cluster::Real(kubeconfig, namespace) => {
+                args.extend([
+                    "--kubeconfig".to_owned(),
+                    kubeconfig,
+                    "-n".to_owned(),
+                    namespace,
+                ]);
+            }
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let run = kubelab_env(&self.dir, &argv, None, &env);
+        Outcome {
+            code: run.code,
+            stdout: run.stdout,
+            stderr: run.stderr,
+            requests: server.map(|s| s.requests()).unwrap_or_default(),
+        }
+    }
+
+    /// Runs it and checks the exit code.
+    pub fn expect(self, code: i32) -> Outcome {
+        let what = self.args.join(" ");
+        let out = self.run();
+        assert_eq!(
+            out.code, code,
+            "kubelab {what}\n--- stdout\n{}--- stderr\n{}",
+            out.stdout, out.stderr
+        );
+        out
+    }
+}
+
+impl Outcome {
+    /// Standard output says this.
+    pub fn shows(&self, text: &str) -> &Outcome {
+        assert!(
+            self.stdout.contains(text),
+            "expected {text:?} in:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Standard error says this.
+    pub fn says(&self, text: &str) -> &Outcome {
+        assert!(
+            self.stderr.contains(text),
+            "expected {text:?} in:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// The replay server saw only reads.
+    pub fn read_only(&self) -> &Outcome {
+        assert!(!self.requests.is_empty(), "no request reached the server");
+        for r in &self.requests {
+            assert!(
+                r.starts_with("GET ") || r.starts_with("WATCH "),
+                "a check wrote: {r}"
+            );
+        }
+        self
+    }
+}
