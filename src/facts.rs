@@ -142,24 +142,21 @@ pub fn events_for<'a>(snapshot: &'a Snapshot, name: &str, pods: &[&Pod]) -> Vec<
 }
 
 pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
-    let now: Timestamp = snapshot
-        .gathered_at
-        .parse()
-        .unwrap_or_else(|_| Timestamp::now());
+    let now = gathered_at(snapshot);
     let Some(job) = find_job(snapshot, name) else {
         return not_found(snapshot, name);
     };
     let uid = job.metadata.uid.clone().unwrap_or_default();
     let spec = job.spec.as_ref();
     let status = job.status.clone().unwrap_or_default();
-    let conditions = status.conditions.clone().unwrap_or_default();
     let is_true = |t: &str| {
-        conditions
+        status
+            .conditions
             .iter()
+            .flatten()
             .find(|c| c.type_ == t && c.status == "True")
     };
-    let complete_c = is_true("Complete");
-    let failed_c = is_true("Failed");
+    let (complete_c, failed_c) = (is_true("Complete"), is_true("Failed"));
     let terminal = complete_c.or(failed_c);
     let start = status.start_time.as_ref().map(|t| t.0);
     let end = status
@@ -170,19 +167,14 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
     let origin = start
         .or(job.metadata.creation_timestamp.as_ref().map(|t| t.0))
         .unwrap_or(now);
-
     let pods = owned_pods(snapshot, &uid);
     let mut tally = Tally::default();
     for pod in &pods {
         tally.add(snapshot, pod, origin, now);
     }
-    let mut runs = tally.runs;
+    let mut runs = std::mem::take(&mut tally.runs);
     runs.sort_by(|a, b| a.created.total_cmp(&b.created).then(a.pod.cmp(&b.pod)));
-    let succeeded_seconds: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.phase == "Succeeded")
-        .filter_map(|r| r.seconds)
-        .collect();
+    let succeeded_seconds = succeeded_seconds(&runs);
     let (impostors, previous_job_pods) = lookalikes(snapshot, name, &uid);
     let condition_reason = terminal.and_then(|c| c.reason.clone());
     let condition_message = terminal.and_then(|c| c.message.clone());
@@ -194,7 +186,7 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         &status,
         spec,
     );
-    let running_edges = tally.running_edges;
+    let running_edges = std::mem::take(&mut tally.running_edges);
     Facts {
         found: true,
         uid: Some(uid),
@@ -218,14 +210,31 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         // A container that started and ended within the same second still ran.
         max_running: sweep(running_edges.clone()).max(usize::from(!running_edges.is_empty())),
         runs,
-        succeeded_seconds_min: succeeded_seconds.iter().copied().reduce(f64::min),
-        succeeded_seconds_max: succeeded_seconds.iter().copied().reduce(f64::max),
+        succeeded_seconds_min: succeeded_seconds.0,
+        succeeded_seconds_max: succeeded_seconds.1,
         scheduling_failures: scheduling_failures(snapshot, name, &pods),
         waiting_reasons: tally.waiting_reasons,
         exit_codes: tally.exit_codes,
         impostors,
         previous_job_pods,
     }
+}
+
+/// When the snapshot was taken: "now" for what is still running.
+fn gathered_at(snapshot: &Snapshot) -> Timestamp {
+    snapshot
+        .gathered_at
+        .parse()
+        .unwrap_or_else(|_| Timestamp::now())
+}
+
+/// The shortest and longest run of the pods that succeeded.
+fn succeeded_seconds(runs: &[Run]) -> (Option<f64>, Option<f64>) {
+    let secs = runs
+        .iter()
+        .filter(|r| r.phase == "Succeeded")
+        .filter_map(|r| r.seconds);
+    (secs.clone().reduce(f64::min), secs.reduce(f64::max))
 }
 
 /// The Job's pods added up: each pod's run, when pods were active and running, and what

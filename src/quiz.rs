@@ -99,43 +99,7 @@ pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error>
         .file
         .questions
         .iter()
-        .map(|q| {
-            let expected = describe(q);
-            let given = answers.get(&q.id).filter(|v| !v.is_null());
-            let (ok, value) = match given {
-                None => (false, "nothing".to_owned()),
-                Some(v) => {
-                    let shown = crate::check::show_value(Some(v));
-                    let ok = if q.min.is_some() || q.max.is_some() {
-                        answer_number(q, v).is_some_and(|n| {
-                            q.min.is_none_or(|m| n >= m) && q.max.is_none_or(|m| n <= m)
-                        })
-                    } else if !q.one_of.is_empty() {
-                        q.one_of
-                            .iter()
-                            .any(|a| a.eq_ignore_ascii_case(shown.trim()))
-                    } else {
-                        true
-                    };
-                    (ok, shown)
-                }
-            };
-            let status = if ok { Status::Pass } else { Status::Fail };
-            let verdict_word = if ok { "accepted" } else { "not accepted" };
-            Verdict {
-                id: q.id.clone(),
-                status,
-                message: format!(
-                    "{}: you answered {value} ({verdict_word}; expected {expected})",
-                    q.prompt.trim()
-                ),
-                value: Some(value),
-                expected: Some(expected),
-                hint: None,
-                details: vec![q.explanation.trim().to_owned()],
-                weight: q.weight,
-            }
-        })
+        .map(|q| judge(q, answers.get(&q.id).filter(|v| !v.is_null())))
         .collect();
     Ok(CheckReport::new(
         &exercise.file,
@@ -144,4 +108,41 @@ pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error>
         findings,
         verdicts,
     ))
+}
+
+/// One question: the answer given (if any) against the accepted ones, with the explanation.
+fn judge(q: &Question, given: Option<&serde_json::Value>) -> Verdict {
+    let expected = describe(q);
+    let (ok, value) = match given {
+        None => (false, "nothing".to_owned()),
+        Some(v) => {
+            let shown = crate::check::show_value(Some(v));
+            let ok = if q.min.is_some() || q.max.is_some() {
+                answer_number(q, v)
+                    .is_some_and(|n| q.min.is_none_or(|m| n >= m) && q.max.is_none_or(|m| n <= m))
+            } else if !q.one_of.is_empty() {
+                q.one_of
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(shown.trim()))
+            } else {
+                true
+            };
+            (ok, shown)
+        }
+    };
+    let status = if ok { Status::Pass } else { Status::Fail };
+    let verdict_word = if ok { "accepted" } else { "not accepted" };
+    Verdict {
+        id: q.id.clone(),
+        status,
+        message: format!(
+            "{}: you answered {value} ({verdict_word}; expected {expected})",
+            q.prompt.trim()
+        ),
+        value: Some(value),
+        expected: Some(expected),
+        hint: None,
+        details: vec![q.explanation.trim().to_owned()],
+        weight: q.weight,
+    }
 }

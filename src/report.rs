@@ -98,7 +98,23 @@ pub fn render_check(r: &CheckReport) -> String {
         r.exercise.bold(),
         format!("— {}", r.title).dimmed()
     );
+    render_findings(&mut out, r);
+    if let Some(facts) = r.facts.as_ref().and_then(Json::as_object) {
+        let _ = writeln!(out, "\n{}", "What happened".bold().underline());
+        for (name, f) in facts {
+            render_facts(&mut out, name, f);
+        }
+    }
+    render_pitfalls(&mut out, r);
+    render_assertions(&mut out, r);
+    for n in &r.notes {
+        let _ = writeln!(out, "\n{} {}", "note:".dimmed(), clean(n));
+    }
+    let _ = writeln!(out, "\n{}  {}", verdict_word(r), score_line(r));
+    out
+}
 
+fn render_findings(out: &mut String, r: &CheckReport) {
     if !r.findings.is_empty() {
         let _ = writeln!(out, "\n{}", "Manifest".bold().underline());
         for f in &r.findings {
@@ -113,14 +129,9 @@ pub fn render_check(r: &CheckReport) -> String {
             );
         }
     }
+}
 
-    if let Some(facts) = r.facts.as_ref().and_then(Json::as_object) {
-        let _ = writeln!(out, "\n{}", "What happened".bold().underline());
-        for (name, f) in facts {
-            render_facts(&mut out, name, f);
-        }
-    }
-
+fn render_pitfalls(out: &mut String, r: &CheckReport) {
     if !r.pitfalls.is_empty() {
         let _ = writeln!(out, "\n{}", "Recognised problems".bold().underline());
         for p in &r.pitfalls {
@@ -136,7 +147,9 @@ pub fn render_check(r: &CheckReport) -> String {
             }
         }
     }
+}
 
+fn render_assertions(out: &mut String, r: &CheckReport) {
     if !r.assertions.is_empty() {
         let _ = writeln!(out, "\n{}", "Assertions".bold().underline());
         let width = r.assertions.iter().map(|v| v.id.len()).max().unwrap_or(0);
@@ -156,12 +169,11 @@ pub fn render_check(r: &CheckReport) -> String {
             }
         }
     }
-    for n in &r.notes {
-        let _ = writeln!(out, "\n{} {}", "note:".dimmed(), clean(n));
-    }
+}
 
+/// The last line after the verdict: assertions passed, errors, points, what is judged later.
+fn score_line(r: &CheckReport) -> String {
     let s = &r.score;
-    let verdict = verdict_word(r);
     let errors = r
         .findings
         .iter()
@@ -211,8 +223,7 @@ pub fn render_check(r: &CheckReport) -> String {
             format!("{} points to earn", s.exercise_points),
         ];
     }
-    let _ = writeln!(out, "\n{verdict}  {}", parts.join(" · "));
-    out
+    parts.join(" · ")
 }
 
 fn render_facts(out: &mut String, name: &str, f: &Json) {

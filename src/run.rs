@@ -301,26 +301,7 @@ pub async fn execute_after(
     replace: bool,
 ) -> Result<Option<crate::cluster::Snapshot>, Error> {
     let (client, namespace) = crate::cluster::connect(target).await?;
-    let mut all: Vec<Vec<Json>> = Vec::new();
-    for p in prerequisites {
-        let jobs: kube::Api<k8s_openapi::api::batch::v1::Job> =
-            kube::Api::namespaced(client.clone(), &namespace);
-        let there = jobs
-            .get_opt(&p.job)
-            .await
-            .map_err(|e| {
-                crate::cluster::explain(e, &format!("looking for Job {}", p.job), &namespace)
-            })?
-            .is_some();
-        if !there {
-            eprintln!(
-                "{} compares with Job {}, which is not in namespace {namespace}: running its reference first",
-                ex.id(),
-                p.job
-            );
-            all.push(p.heat);
-        }
-    }
+    let mut all = missing_prerequisites(&client, &namespace, ex, prerequisites).await?;
     all.extend(heats.iter().cloned());
     for heat in &all {
         let applied = apply(&client, &namespace, heat, replace).await?;
@@ -338,42 +319,86 @@ pub async fn execute_after(
             label(EXERCISE_LABEL),
             label(RUN_LABEL)
         );
-        let started = std::time::Instant::now();
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let logs = tokio::spawn(crate::wait::stream_logs(
-            client.clone(),
-            namespace.clone(),
-            applied.clone(),
-            stopped,
-        ));
-        tokio::select! {
-            r = crate::wait::wait_for_jobs(&client, &namespace, &applied, limit) => {
-                // Give the last lines a moment to arrive.
-                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-                let _ = stop.send(true);
-                let _ = logs.await;
-                r?
-            }
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!(
-                    "\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`",
-                    ex.id(),
-                    ex.id()
-                );
-                return Ok(None);
-            }
+        if !watch_heat(&client, &namespace, ex, &applied, limit).await? {
+            return Ok(None);
         }
-        eprintln!(
-            "watched for {}",
-            format_duration(jiff::SignedDuration::from_secs_f64(
-                started.elapsed().as_secs_f64()
-            ))
-        );
     }
     let calls = crate::cluster::CallCount::default();
     crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls)
         .await
         .map(Some)
+}
+
+/// The prerequisites' heats whose Job is not in the namespace yet.
+async fn missing_prerequisites(
+    client: &kube::Client,
+    namespace: &str,
+    ex: &Exercise,
+    prerequisites: Vec<Prerequisite>,
+) -> Result<Vec<Vec<Json>>, Error> {
+    let mut all: Vec<Vec<Json>> = Vec::new();
+    for p in prerequisites {
+        let jobs: kube::Api<k8s_openapi::api::batch::v1::Job> =
+            kube::Api::namespaced(client.clone(), namespace);
+        let there = jobs
+            .get_opt(&p.job)
+            .await
+            .map_err(|e| {
+                crate::cluster::explain(e, &format!("looking for Job {}", p.job), namespace)
+            })?
+            .is_some();
+        if !there {
+            eprintln!(
+                "{} compares with Job {}, which is not in namespace {namespace}: running its reference first",
+                ex.id(),
+                p.job
+            );
+            all.push(p.heat);
+        }
+    }
+    Ok(all)
+}
+
+/// Watches one heat's Jobs to the end with their logs; false when the learner pressed Ctrl-C.
+async fn watch_heat(
+    client: &kube::Client,
+    namespace: &str,
+    ex: &Exercise,
+    applied: &[String],
+    limit: jiff::SignedDuration,
+) -> Result<bool, Error> {
+    let started = std::time::Instant::now();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let logs = tokio::spawn(crate::wait::stream_logs(
+        client.clone(),
+        namespace.to_owned(),
+        applied.to_vec(),
+        stopped,
+    ));
+    tokio::select! {
+        r = crate::wait::wait_for_jobs(client, namespace, applied, limit) => {
+            // Give the last lines a moment to arrive.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let _ = stop.send(true);
+            let _ = logs.await;
+            r?
+        }
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!(
+                "\nstopped watching; the cluster is left as it is. Judge later with `kubelab check {}`, clean up with `kubelab clean {}`",
+                ex.id(),
+                ex.id()
+            );
+            return Ok(false);
+        }
+    }
+    eprintln!(
+        "watched for {}",
+        format_duration(jiff::SignedDuration::from_secs_f64(
+            started.elapsed().as_secs_f64()
+        ))
+    );
+    Ok(true)
 }
 
 /// A fresh id for one run's labels.

@@ -60,28 +60,7 @@ impl Schema {
         match kind {
             ValidationErrorKind::AdditionalProperties { unexpected }
             | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
-                let known = properties_at(&self.raw, pointer);
-                unexpected
-                    .iter()
-                    .map(|name| {
-                        let child =
-                            format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
-                        let mut d = Diagnostic::file(&source.name, "unknown field")
-                            .at_pos(node.locate(&child))
-                            .field(pointer_to_path(&child));
-                        if let Some(best) = suggest(name, &known) {
-                            let mut fixed = pointer_to_path(pointer);
-                            if !fixed.is_empty() {
-                                fixed.push('.');
-                            }
-                            fixed.push_str(&best);
-                            d.message = format!("unknown field; did you mean {fixed}?");
-                        } else if !known.is_empty() {
-                            d = d.with_help(format!("known fields here: {}", known.join(", ")));
-                        }
-                        d
-                    })
-                    .collect()
+                self.unknown_fields(source, node, pointer, unexpected)
             }
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
@@ -103,31 +82,7 @@ impl Schema {
                 vec![here(format!("expected {expected}, found {}", show(found)))]
             }
             ValidationErrorKind::Enum { options } => {
-                let list = options
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|v| v.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default();
-                let mut d = here(format!(
-                    "{} is not allowed; valid values: {list}",
-                    show(found)
-                ));
-                if let (Some(given), Some(opts)) =
-                    (found.and_then(Json::as_str), options.as_array())
-                {
-                    let names: Vec<String> = opts
-                        .iter()
-                        .filter_map(|o| o.as_str().map(str::to_owned))
-                        .collect();
-                    if let Some(best) = suggest(given, &names) {
-                        d = d.with_help(format!("did you mean \"{best}\"?"));
-                    }
-                }
-                vec![d]
+                vec![not_allowed(here(String::new()), found, options)]
             }
             ValidationErrorKind::Constant { expected_value } => {
                 vec![here(format!(
@@ -158,43 +113,108 @@ impl Schema {
                 ))]
             }
             ValidationErrorKind::AnyOf { context }
-            | ValidationErrorKind::OneOfNotValid { context } => {
-                // Optional fields are `anyOf [T, null]`: explain why the value is not a valid T
-                // (the branch that got furthest), not that it is "not valid here".
-                let best = context
-                    .iter()
-                    .filter(|branch| !branch.is_empty())
-                    .filter(|branch| {
-                        !branch.iter().all(|e| {
-                            matches!(e.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null")
-                        })
-                    })
-                    .max_by_key(|branch| {
-                        branch
-                            .iter()
-                            .map(|e| e.instance_path().as_str().len())
-                            .max()
-                            .unwrap_or(0)
-                    });
-                match best {
-                    Some(branch) => {
-                        let mut out = Vec::new();
-                        for e in branch {
-                            let p = e.instance_path().as_str().to_owned();
-                            for d in self.describe(source, node, &p, e.kind(), instance) {
-                                if !out.contains(&d) {
-                                    out.push(d);
-                                }
-                            }
-                        }
-                        out
-                    }
-                    None => vec![here(format!("{} is not a valid value here", show(found)))],
-                }
-            }
+            | ValidationErrorKind::OneOfNotValid { context } => self
+                .closest_branch(source, node, context, instance)
+                .unwrap_or_else(|| {
+                    vec![here(format!("{} is not a valid value here", show(found)))]
+                }),
             other => vec![here(other_message(other, found))],
         }
     }
+
+    /// Unknown fields, each with the closest known name (or the list of known ones).
+    fn unknown_fields(
+        &self,
+        source: &Source,
+        node: &Node,
+        pointer: &str,
+        unexpected: &[String],
+    ) -> Vec<Diagnostic> {
+        let known = properties_at(&self.raw, pointer);
+        unexpected
+            .iter()
+            .map(|name| {
+                let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+                let mut d = Diagnostic::file(&source.name, "unknown field")
+                    .at_pos(node.locate(&child))
+                    .field(pointer_to_path(&child));
+                if let Some(best) = suggest(name, &known) {
+                    let mut fixed = pointer_to_path(pointer);
+                    if !fixed.is_empty() {
+                        fixed.push('.');
+                    }
+                    fixed.push_str(&best);
+                    d.message = format!("unknown field; did you mean {fixed}?");
+                } else if !known.is_empty() {
+                    d = d.with_help(format!("known fields here: {}", known.join(", ")));
+                }
+                d
+            })
+            .collect()
+    }
+
+    /// Optional fields are `anyOf [T, null]`: explain why the value is not a valid T (the
+    /// branch that got furthest), not that it is "not valid here".
+    fn closest_branch(
+        &self,
+        source: &Source,
+        node: &Node,
+        context: &[Vec<jsonschema::ValidationError<'static>>],
+        instance: &Json,
+    ) -> Option<Vec<Diagnostic>> {
+        let best = context
+            .iter()
+            .filter(|branch| !branch.is_empty())
+            .filter(|branch| {
+                !branch.iter().all(|e| {
+                    matches!(e.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null")
+                })
+            })
+            .max_by_key(|branch| {
+                branch
+                    .iter()
+                    .map(|e| e.instance_path().as_str().len())
+                    .max()
+                    .unwrap_or(0)
+            });
+        best.map(|branch| {
+            let mut out = Vec::new();
+            for e in branch {
+                let p = e.instance_path().as_str().to_owned();
+                for d in self.describe(source, node, &p, e.kind(), instance) {
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+            }
+            out
+        })
+    }
+}
+
+/// A value not among the enum's options, with the closest one suggested.
+fn not_allowed(d: Diagnostic, found: Option<&Json>, options: &Json) -> Diagnostic {
+    let list = options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let mut d = d;
+    d.message = format!("{} is not allowed; valid values: {list}", show(found));
+    if let (Some(given), Some(opts)) = (found.and_then(Json::as_str), options.as_array()) {
+        let names: Vec<String> = opts
+            .iter()
+            .filter_map(|o| o.as_str().map(str::to_owned))
+            .collect();
+        if let Some(best) = suggest(given, &names) {
+            d = d.with_help(format!("did you mean \"{best}\"?"));
+        }
+    }
+    d
 }
 
 fn other_message(kind: &ValidationErrorKind, found: Option<&Json>) -> String {

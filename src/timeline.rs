@@ -117,18 +117,13 @@ fn escape(s: &str) -> String {
 
 /// The SVG chart.
 pub fn render_svg(job: &str, f: &Facts) -> String {
-    let total = span(f);
-    let (left, top, row_h, chart_w) = (150.0, 40.0, 18.0, 640.0);
-    let x = |t: f64| left + t / total * chart_w;
-    let rows = f.runs.len() as f64;
-    let strip_top = top + rows * row_h + 20.0;
-    let strip_h = 60.0;
-    let height = strip_top + strip_h + 50.0;
+    let l = Layout::new(f);
+    let height = l.strip_top + l.strip_h + 50.0;
     let mut s = String::new();
     let _ = writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" viewBox="0 0 {w} {height}" font-family="sans-serif" font-size="12">"#,
-        w = left + chart_w + 30.0
+        w = l.left + l.chart_w + 30.0
     );
     let _ = writeln!(
         s,
@@ -145,13 +140,52 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
             .map(|p| format!(", parallelism {p}"))
             .unwrap_or_default()
     );
+    svg_rows(&mut s, job, f, &l);
+    svg_active(&mut s, f, &l);
+    svg_axis(&mut s, &l);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Where things go in the SVG: the label column, the rows, the strip of active pods.
+struct Layout {
+    left: f64,
+    top: f64,
+    row_h: f64,
+    chart_w: f64,
+    total: f64,
+    strip_top: f64,
+    strip_h: f64,
+}
+
+impl Layout {
+    fn new(f: &Facts) -> Layout {
+        let (left, top, row_h, chart_w) = (150.0, 40.0, 18.0, 640.0);
+        Layout {
+            left,
+            top,
+            row_h,
+            chart_w,
+            total: span(f),
+            strip_top: top + f.runs.len() as f64 * row_h + 20.0,
+            strip_h: 60.0,
+        }
+    }
+
+    fn x(&self, t: f64) -> f64 {
+        self.left + t / self.total * self.chart_w
+    }
+}
+
+/// One row per pod: waiting (grey), then running, coloured by how it ended.
+fn svg_rows(s: &mut String, job: &str, f: &Facts, l: &Layout) {
     for (i, r) in f.runs.iter().enumerate() {
-        let y = top + i as f64 * row_h;
-        let end = r.finished.unwrap_or(total);
+        let y = l.top + i as f64 * l.row_h;
+        let end = r.finished.unwrap_or(l.total);
         let _ = writeln!(
             s,
             r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-            left - 6.0,
+            l.left - 6.0,
             y + 12.0,
             escape(&short_name(&r.pod, job))
         );
@@ -160,10 +194,10 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
             let _ = writeln!(
                 s,
                 r##"<rect class="waiting" x="{:.1}" y="{:.1}" width="{:.1}" height="{}" fill="#d0d0d0"/>"##,
-                x(r.created),
+                l.x(r.created),
                 y + 3.0,
-                (x(run_from) - x(r.created)).max(0.5),
-                row_h - 6.0
+                (l.x(run_from) - l.x(r.created)).max(0.5),
+                l.row_h - 6.0
             );
         }
         let colour = match r.phase.as_str() {
@@ -176,10 +210,10 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
             r#"<rect class="pod" data-pod="{}" data-phase="{}" x="{:.1}" y="{:.1}" width="{:.1}" height="{}" fill="{colour}"><title>{} {}{}</title></rect>"#,
             escape(&r.pod),
             escape(&r.phase),
-            x(run_from),
+            l.x(run_from),
             y + 2.0,
-            (x(end) - x(run_from)).max(1.0),
-            row_h - 4.0,
+            (l.x(end) - l.x(run_from)).max(1.0),
+            l.row_h - 4.0,
             escape(&r.pod),
             escape(&r.phase),
             r.seconds
@@ -187,10 +221,13 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
                 .unwrap_or_default()
         );
     }
-    // Active pods over time, and the cap.
+}
+
+/// Active pods over time, and the cap.
+fn svg_active(s: &mut String, f: &Facts, l: &Layout) {
     let peak = f.runs.len().max(1) as f64;
     let scale = f.parallelism.map_or(peak, |p| peak.max(p as f64)).max(1.0);
-    let y_of = |n: f64| strip_top + strip_h - n / scale * strip_h;
+    let y_of = |n: f64| l.strip_top + l.strip_h - n / scale * l.strip_h;
     let mut edges: Vec<f64> = f
         .runs
         .iter()
@@ -198,7 +235,7 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
         .flatten()
         .collect();
     edges.push(0.0);
-    edges.push(total);
+    edges.push(l.total);
     edges.sort_by(f64::total_cmp);
     edges.dedup();
     let mut points = Vec::new();
@@ -206,9 +243,9 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
         let n = active_at(&f.runs, (w[0] + w[1]) / 2.0) as f64;
         points.push(format!(
             "{:.1},{:.1} {:.1},{:.1}",
-            x(w[0]),
+            l.x(w[0]),
             y_of(n),
-            x(w[1]),
+            l.x(w[1]),
             y_of(n)
         ));
     }
@@ -221,28 +258,30 @@ pub fn render_svg(job: &str, f: &Facts) -> String {
         let _ = writeln!(
             s,
             r##"<line class="cap" x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d9534f" stroke-dasharray="4 3"/><text x="{}" y="{:.1}" fill="#d9534f">cap {p}</text>"##,
-            left + chart_w,
-            left + chart_w + 2.0,
+            l.left + l.chart_w,
+            l.left + l.chart_w + 2.0,
             y_of(p as f64) + 4.0,
+            left = l.left,
             y = y_of(p as f64)
         );
     }
     let _ = writeln!(
         s,
         r#"<text x="{}" y="{:.1}" text-anchor="end">active</text>"#,
-        left - 6.0,
-        strip_top + strip_h / 2.0
+        l.left - 6.0,
+        l.strip_top + l.strip_h / 2.0
     );
-    let axis_y = strip_top + strip_h + 20.0;
+}
+
+fn svg_axis(s: &mut String, l: &Layout) {
+    let axis_y = l.strip_top + l.strip_h + 20.0;
     for i in 0..=4 {
-        let t = total * i as f64 / 4.0;
+        let t = l.total * i as f64 / 4.0;
         let _ = writeln!(
             s,
             r#"<text x="{:.1}" y="{axis_y:.1}" text-anchor="middle">{}</text>"#,
-            x(t),
+            l.x(t),
             crate::text::format_duration(jiff::SignedDuration::from_secs_f64(t))
         );
     }
-    s.push_str("</svg>\n");
-    s
 }

@@ -60,18 +60,7 @@ pub async fn wait_for_jobs(
 ) -> Result<(), Error> {
     let api: Api<Job> = Api::namespaced(client.clone(), namespace);
     let limit = Duration::from_secs_f64(limit.as_secs_f64().max(0.0));
-    let tty = std::io::stderr().is_terminal();
-    let bar = if tty {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.enable_steady_tick(Duration::from_millis(200));
-        Some(pb)
-    } else {
-        None
-    };
-    let start = Instant::now();
-    let mut done: Vec<String> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    let mut last_line = String::new();
+    let mut progress = Progress::new();
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
         .applied_objects();
@@ -80,54 +69,17 @@ pub async fn wait_for_jobs(
         loop {
             match stream.try_next().await {
                 Ok(Some(job)) => {
-                    let Some(name) = job.metadata.name.clone() else { continue };
-                    if !names.contains(&name) {
-                        continue;
-                    }
-                    if !seen.contains(&name) {
-                        seen.push(name.clone());
-                    }
-                    let line = format!(
-                        "{} ({}s)",
-                        progress_line(&job),
-                        start.elapsed().as_secs()
-                    );
-                    match &bar {
-                        Some(pb) => pb.set_message(line.clone()),
-                        None if line != last_line => eprintln!("{line}"),
-                        None => {}
-                    }
-                    last_line = line;
-                    if let Some(end) = finished(&job) {
-                        if !done.contains(&name) {
-                            if bar.is_none() {
-                                eprintln!("{name}: {end}");
-                            }
-                            done.push(name);
-                        }
-                        if seen.iter().all(|n| done.contains(n)) {
-                            return Ok(());
-                        }
+                    if progress.saw(&job, names) {
+                        return Ok(());
                     }
                 }
                 Ok(None) => return Ok(()),
-                Err(e) => {
-                    let text = e.to_string();
-                    if text.contains("403") || text.contains("forbidden") || text.contains("401") {
-                        return Err(Error::Cluster {
-                            message: format!("watching Jobs in {namespace} failed: {text}"),
-                            help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
-                        });
-                    }
-                    // Expired resource versions (410) and dropped connections: the watcher
-                    // lists again and resumes; say so once per interruption.
-                    eprintln!("watch interrupted ({text}); resuming");
-                }
+                Err(e) => interrupted(&e.to_string(), namespace)?,
             }
         }
     })
     .await;
-    if let Some(pb) = &bar {
+    if let Some(pb) = &progress.bar {
         pb.finish_and_clear();
     }
     match outcome {
@@ -139,6 +91,80 @@ pub async fn wait_for_jobs(
             );
             Ok(())
         }
+    }
+}
+
+/// A watch that failed: refused (an error saying what is needed), or interrupted (expired
+/// resource versions, dropped connections), which the watcher resumes by listing again.
+fn interrupted(text: &str, namespace: &str) -> Result<(), Error> {
+    if text.contains("403") || text.contains("forbidden") || text.contains("401") {
+        return Err(Error::Cluster {
+            message: format!("watching Jobs in {namespace} failed: {text}"),
+            help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
+        });
+    }
+    eprintln!("watch interrupted ({text}); resuming");
+    Ok(())
+}
+
+/// What the learner sees while waiting: a spinner on a terminal, otherwise one line per
+/// change; and which Jobs have finished.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    start: Instant,
+    done: Vec<String>,
+    seen: Vec<String>,
+    last_line: String,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.enable_steady_tick(Duration::from_millis(200));
+            pb
+        });
+        Progress {
+            bar,
+            start: Instant::now(),
+            done: Vec::new(),
+            seen: Vec::new(),
+            last_line: String::new(),
+        }
+    }
+
+    /// Shows a Job's progress; true once every Job seen has finished.
+    fn saw(&mut self, job: &Job, names: &[String]) -> bool {
+        let Some(name) = job.metadata.name.clone() else {
+            return false;
+        };
+        if !names.contains(&name) {
+            return false;
+        }
+        if !self.seen.contains(&name) {
+            self.seen.push(name.clone());
+        }
+        let line = format!(
+            "{} ({}s)",
+            progress_line(job),
+            self.start.elapsed().as_secs()
+        );
+        match &self.bar {
+            Some(pb) => pb.set_message(line.clone()),
+            None if line != self.last_line => eprintln!("{line}"),
+            None => {}
+        }
+        self.last_line = line;
+        let Some(end) = finished(job) else {
+            return false;
+        };
+        if !self.done.contains(&name) {
+            if self.bar.is_none() {
+                eprintln!("{name}: {end}");
+            }
+            self.done.push(name);
+        }
+        self.seen.iter().all(|n| self.done.contains(n))
     }
 }
 

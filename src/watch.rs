@@ -200,6 +200,88 @@ fn screen_with(
     out
 }
 
+/// The learner's file checked offline (a quiz graded), when it exists.
+fn check_file(ex: &Exercise, path: &std::path::Path) -> Option<Result<CheckReport, Error>> {
+    if !path.exists() {
+        return None;
+    }
+    Some(
+        Source::read(path, path.display().to_string()).and_then(|s| {
+            if ex.file.kind == crate::model::ExerciseKind::Quiz {
+                crate::quiz::check(ex, &s)
+            } else {
+                crate::offline::check(ex, &s)
+            }
+        }),
+    )
+}
+
+/// The exercise judged on the cluster, when there is one.
+fn judge_live(
+    runtime: &tokio::runtime::Runtime,
+    connection: Option<&(Client, String)>,
+    ex: &Exercise,
+) -> Option<Result<CheckReport, Error>> {
+    let (client, ns) = connection?;
+    Some(runtime.block_on(async {
+        let calls = crate::cluster::CallCount::default();
+        let snap = crate::cluster::gather(client, ns, &ex.target_names(), &calls).await?;
+        Ok(crate::live::judge(ex, &snap, format!("namespace {ns}")))
+    }))
+}
+
+/// Shows the screen: in place on a terminal (sized to it), otherwise one block per change.
+fn draw(tty: bool, screen: impl FnOnce(Option<(u16, u16)>) -> String) {
+    let size = if tty {
+        crossterm::terminal::size().ok()
+    } else {
+        None
+    };
+    let text = screen(size);
+    if tty {
+        print!("\x1b[2J\x1b[H{}", text.replace('\n', "\r\n"));
+    } else {
+        println!("{text}----");
+    }
+}
+
+/// The next inputs, once a burst of events (an editor's save, a Job's many status updates)
+/// has settled: whether the file or the cluster changed (each once), and the keys, in order.
+/// None when every input source has closed.
+fn settle(rx: &mut mpsc::UnboundedReceiver<Input>) -> Option<(bool, bool, Vec<Input>)> {
+    let first = rx.blocking_recv()?;
+    std::thread::sleep(Duration::from_millis(200));
+    let mut inputs = vec![first];
+    while let Ok(more) = rx.try_recv() {
+        inputs.push(more);
+    }
+    let mut file_changed = false;
+    let mut cluster_changed = false;
+    let mut keys_pressed = Vec::new();
+    for input in inputs {
+        match input {
+            Input::FileChanged => file_changed = true,
+            Input::ClusterChanged => cluster_changed = true,
+            other => keys_pressed.push(other),
+        }
+    }
+    Some((file_changed, cluster_changed, keys_pressed))
+}
+
+/// Reveals one more hint (remembered in the progress file) and shows those revealed.
+fn next_hint(store: &mut Store, ex: &Exercise, notes: &mut Vec<String>) -> Result<(), Error> {
+    let mut state = store.load();
+    let p = state.exercises.entry(ex.id().to_owned()).or_default();
+    p.hints_shown = (p.hints_shown + 1).min(ex.file.hints.len());
+    let shown = p.hints_shown;
+    store.save(&state)?;
+    notes.retain(|n| !n.starts_with("Hint "));
+    for (i, h) in ex.file.hints[..shown].iter().enumerate() {
+        notes.push(format!("Hint {}/{}: {}", i + 1, ex.file.hints.len(), h));
+    }
+    Ok(())
+}
+
 /// Runs the watch loop until the learner quits.
 pub fn run(
     course: &Course,
@@ -213,23 +295,31 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::io("tokio runtime", e))?;
+    run_with(&runtime, course, first, file, cluster, store)
+}
+
+fn run_with(
+    runtime: &tokio::runtime::Runtime,
+    course: &Course,
+    first: &str,
+    file: Option<PathBuf>,
+    cluster: Option<crate::cluster::Target>,
+    store: &mut Store,
+) -> Result<i32, Error> {
     let ids: Vec<String> = course.exercises().map(|e| e.id().to_owned()).collect();
     let mut index = ids.iter().position(|i| i == first).unwrap_or(0);
     let tty = std::io::stdout().is_terminal();
     let (tx, mut rx) = mpsc::unbounded_channel();
     keys(tx.clone());
     let mut notes: Vec<String> = Vec::new();
-    let connection = match &cluster {
-        Some(t) => match runtime.block_on(crate::cluster::connect(t)) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                // Without a cluster the file is still checked offline.
-                notes.push(format!("no live checking: {e}"));
-                None
-            }
-        },
-        None => None,
-    };
+    let connection = cluster.and_then(|t| match runtime.block_on(crate::cluster::connect(&t)) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            // Without a cluster the file is still checked offline.
+            notes.push(format!("no live checking: {e}"));
+            None
+        }
+    });
     'exercises: loop {
         let ex = course.exercise(&ids[index])?;
         let path = file
@@ -244,62 +334,17 @@ pub fn run(
                 tx.clone(),
             ))
         });
-        let check_file = || -> Option<Result<CheckReport, Error>> {
-            if !path.exists() {
-                return None;
-            }
-            Some(
-                Source::read(&path, path.display().to_string()).and_then(|s| {
-                    if ex.file.kind == crate::model::ExerciseKind::Quiz {
-                        crate::quiz::check(ex, &s)
-                    } else {
-                        crate::offline::check(ex, &s)
-                    }
-                }),
-            )
-        };
-        let judge_live = || -> Option<Result<CheckReport, Error>> {
-            let (client, ns) = connection.as_ref()?;
-            Some(runtime.block_on(async {
-                let calls = crate::cluster::CallCount::default();
-                let snap = crate::cluster::gather(client, ns, &ex.target_names(), &calls).await?;
-                Ok(crate::live::judge(ex, &snap, format!("namespace {ns}")))
-            }))
-        };
+        let check_file = || check_file(ex, &path);
+        let judge_live = || judge_live(runtime, connection.as_ref(), ex);
         let mut offline = check_file();
         let mut live = judge_live();
         loop {
-            let size = if tty {
-                crossterm::terminal::size().ok()
-            } else {
-                None
-            };
-            let text = screen(ex, offline.as_ref(), live.as_ref(), &notes, size);
-            if tty {
-                print!("\x1b[2J\x1b[H{}", text.replace('\n', "\r\n"));
-            } else {
-                println!("{text}----");
-            }
-            let Some(first) = rx.blocking_recv() else {
+            draw(tty, |size| {
+                screen(ex, offline.as_ref(), live.as_ref(), &notes, size)
+            });
+            let Some((file_changed, cluster_changed, keys_pressed)) = settle(&mut rx) else {
                 break 'exercises;
             };
-            // Bursts of events (an editor's save, a Job's many status updates) settle first;
-            // keys are kept, repeated change events count once.
-            std::thread::sleep(Duration::from_millis(200));
-            let mut inputs = vec![first];
-            while let Ok(more) = rx.try_recv() {
-                inputs.push(more);
-            }
-            let mut file_changed = false;
-            let mut cluster_changed = false;
-            let mut keys_pressed = Vec::new();
-            for input in inputs {
-                match input {
-                    Input::FileChanged => file_changed = true,
-                    Input::ClusterChanged => cluster_changed = true,
-                    other => keys_pressed.push(other),
-                }
-            }
             if file_changed {
                 offline = check_file();
             }
@@ -311,17 +356,7 @@ pub fn run(
                     Input::Quit => break 'exercises,
                     Input::FileChanged | Input::ClusterChanged => {}
                     Input::Note(n) => notes.push(n),
-                    Input::Hint => {
-                        let mut state = store.load();
-                        let p = state.exercises.entry(ex.id().to_owned()).or_default();
-                        p.hints_shown = (p.hints_shown + 1).min(ex.file.hints.len());
-                        let shown = p.hints_shown;
-                        store.save(&state)?;
-                        notes.retain(|n| !n.starts_with("Hint "));
-                        for (i, h) in ex.file.hints[..shown].iter().enumerate() {
-                            notes.push(format!("Hint {}/{}: {}", i + 1, ex.file.hints.len(), h));
-                        }
-                    }
+                    Input::Hint => next_hint(store, ex, &mut notes)?,
                     Input::Next => {
                         index = (index + 1) % ids.len();
                         notes.clear();

@@ -110,31 +110,42 @@ pub fn run(
         .and_then(|first| facts.get(first))
         .map(|f| crate::run::compare(ex, &predictions, f))
         .unwrap_or_default();
+    print_run(&report, &facts, &comparisons, ex.id(), output);
+    Ok(report.exit_code())
+}
+
+/// The verdicts, each Job's timeline and the predictions compared; or all of it as JSON.
+fn print_run(
+    report: &crate::verdict::CheckReport,
+    facts: &std::collections::BTreeMap<String, crate::facts::Facts>,
+    comparisons: &[crate::run::Comparison],
+    exercise: &str,
+    output: Output,
+) {
     match output {
         Output::Human => {
-            print!("{}", report::render_check(&report));
+            print!("{}", report::render_check(report));
             for (name, f) in facts.iter().filter(|(_, f)| f.found) {
                 println!();
                 print!("{}", crate::timeline::render_terminal(name, f, 60));
             }
             if !comparisons.is_empty() {
                 println!("\n{}", "Your predictions".bold().underline());
-                for c in &comparisons {
+                for c in comparisons {
                     println!(
                         "  {}\n    you said {}, it was {}: {}",
                         c.question, c.predicted, c.measured, c.verdict
                     );
                 }
             }
-            println!("\nClean up with `kubelab clean {}`", ex.id());
+            println!("\nClean up with `kubelab clean {exercise}`");
         }
         Output::Json | Output::Junit => {
-            let mut v = serde_json::to_value(&report).expect("report serialises");
-            v["predictions"] = serde_json::to_value(&comparisons).expect("serialises");
+            let mut v = serde_json::to_value(report).expect("report serialises");
+            v["predictions"] = serde_json::to_value(comparisons).expect("serialises");
             println!("{}", serde_json::to_string_pretty(&v).expect("json"));
         }
     }
-    Ok(report.exit_code())
 }
 
 /// The Jobs this exercise compares with that another exercise's reference makes (its other

@@ -165,16 +165,31 @@ pub fn validate(source: &Source, objects: &[Object]) -> Vec<Finding> {
 /// The API server's validation beyond the schema, with the server's own words, so the learner
 /// sees offline what `kubectl apply` would answer.
 fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
+    let mut out = name_and_labels(source, obj);
+    if obj.api_version == "batch/v1" && obj.kind == "Job" {
+        out.extend(restart_policy(source, obj));
+        out.extend(job_shape(source, obj));
+    }
+    out
+}
+
+/// An error the API server would answer, at a field of the object.
+fn api_rule(source: &Source, obj: &Object, pointer: &str, message: String, help: &str) -> Finding {
+    Finding {
+        severity: Severity::Error,
+        category: "api-rule",
+        diagnostic: Diagnostic::file(&source.name, message)
+            .at_pos(obj.node.locate(pointer))
+            .field(yaml::pointer_to_path(pointer))
+            .with_help(help),
+    }
+}
+
+/// A valid name, and label values the API server accepts.
+fn name_and_labels(source: &Source, obj: &Object) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |pointer: &str, message: String, help: &str| {
-        out.push(Finding {
-            severity: Severity::Error,
-            category: "api-rule",
-            diagnostic: Diagnostic::file(&source.name, message)
-                .at_pos(obj.node.locate(pointer))
-                .field(yaml::pointer_to_path(pointer))
-                .with_help(help),
-        });
+        out.push(api_rule(source, obj, pointer, message, help));
     };
     let j = &obj.json;
     match obj.name.as_deref() {
@@ -212,52 +227,70 @@ fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
             }
         }
     }
-    if obj.api_version == "batch/v1" && obj.kind == "Job" {
-        let policy = j
-            .pointer("/spec/template/spec/restartPolicy")
-            .and_then(Json::as_str);
-        match policy {
-            Some("OnFailure") | Some("Never") => {}
-            Some("Always") => push(
-                "/spec/template/spec/restartPolicy",
-                "Required value: valid values: \"OnFailure\", \"Never\" (the API server refuses `Always` in a Job)"
-                    .to_owned(),
-                "a Job's pods must be allowed to finish: use `Never` (a failed pod is replaced) or `OnFailure` (the container restarts in place)",
-            ),
-            Some(_) => {} // not one of the enum: the schema already says so
-            None if j.pointer("/spec/template/spec").is_some() => push(
-                "/spec/template/spec",
-                "restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_owned(),
-                "a Pod's default restartPolicy is Always, which a Job refuses: add `restartPolicy: Never`",
-            ),
-            None => {}
-        }
-        if j.pointer("/spec/completionMode").and_then(Json::as_str) == Some("Indexed")
-            && j.pointer("/spec/completions").is_none()
-        {
-            push(
-                "/spec/completionMode",
-                "completions is required when completionMode is Indexed".to_owned(),
-                "an Indexed Job needs `completions`: one index per work item",
-            );
-        }
-        if let (Some(p), Some(c)) = (
-            j.pointer("/spec/parallelism").and_then(Json::as_i64),
-            j.pointer("/spec/completions").and_then(Json::as_i64),
-        ) && p > c
-            && c > 0
-        {
-            out.push(Finding {
-                    severity: Severity::Warning,
-                    category: "api-rule",
-                    diagnostic: Diagnostic::file(
-                        &source.name,
-                        format!("parallelism {p} is above completions {c}: the Job never runs more than {c} pods at once"),
-                    )
-                    .at_pos(obj.node.locate("/spec/parallelism"))
-                    .field("spec.parallelism"),
-                });
-        }
+    out
+}
+
+/// A Job's pods must be allowed to finish.
+fn restart_policy(source: &Source, obj: &Object) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut push = |pointer: &str, message: String, help: &str| {
+        out.push(api_rule(source, obj, pointer, message, help));
+    };
+    let j = &obj.json;
+    let policy = j
+        .pointer("/spec/template/spec/restartPolicy")
+        .and_then(Json::as_str);
+    match policy {
+        Some("OnFailure") | Some("Never") => {}
+        Some("Always") => push(
+            "/spec/template/spec/restartPolicy",
+            "Required value: valid values: \"OnFailure\", \"Never\" (the API server refuses `Always` in a Job)"
+                .to_owned(),
+            "a Job's pods must be allowed to finish: use `Never` (a failed pod is replaced) or `OnFailure` (the container restarts in place)",
+        ),
+        Some(_) => {} // not one of the enum: the schema already says so
+        None if j.pointer("/spec/template/spec").is_some() => push(
+            "/spec/template/spec",
+            "restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_owned(),
+            "a Pod's default restartPolicy is Always, which a Job refuses: add `restartPolicy: Never`",
+        ),
+        None => {}
+    }
+    out
+}
+
+/// Indexed Jobs need completions; parallelism above completions is only a warning.
+fn job_shape(source: &Source, obj: &Object) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut push = |pointer: &str, message: String, help: &str| {
+        out.push(api_rule(source, obj, pointer, message, help));
+    };
+    let j = &obj.json;
+    if j.pointer("/spec/completionMode").and_then(Json::as_str) == Some("Indexed")
+        && j.pointer("/spec/completions").is_none()
+    {
+        push(
+            "/spec/completionMode",
+            "completions is required when completionMode is Indexed".to_owned(),
+            "an Indexed Job needs `completions`: one index per work item",
+        );
+    }
+    if let (Some(p), Some(c)) = (
+        j.pointer("/spec/parallelism").and_then(Json::as_i64),
+        j.pointer("/spec/completions").and_then(Json::as_i64),
+    ) && p > c
+        && c > 0
+    {
+        out.push(Finding {
+                severity: Severity::Warning,
+                category: "api-rule",
+                diagnostic: Diagnostic::file(
+                    &source.name,
+                    format!("parallelism {p} is above completions {c}: the Job never runs more than {c} pods at once"),
+                )
+                .at_pos(obj.node.locate("/spec/parallelism"))
+                .field("spec.parallelism"),
+            });
     }
     out
 }

@@ -193,148 +193,155 @@ pub fn lint_script(script: &str) -> Vec<Issue> {
     let mut issues = Vec::new();
     let mut quote = Quote::None;
     for (ln, line) in script.lines().enumerate() {
-        let chars: Vec<char> = line.chars().collect();
-        let mut i = 0;
-        // Start of a command word: line start, or after ; & | ( { ` or `then`/`do`...
-        let mut word_start = true;
-        let mut command_pos = true;
-        while i < chars.len() {
-            let c = chars[i];
-            let rest: String = chars[i..].iter().collect();
-            let mut issue = |col: usize, severity: Severity, message: String| {
-                issues.push(Issue {
-                    line: ln + 1,
-                    column: col + 1,
-                    severity,
-                    message,
-                })
-            };
-            match quote {
-                Quote::Single => {
-                    if c == '\'' {
-                        quote = Quote::None;
-                    }
-                    i += 1;
-                    continue;
-                }
-                Quote::Double => {
-                    if c == '\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if c == '"' {
-                        quote = Quote::None;
-                    } else if let Some(found) = array_index(&rest) {
-                        issue(i, Severity::Error, found);
-                    }
-                    i += 1;
-                    continue;
-                }
-                Quote::None => {}
-            }
-            match c {
-                '#' if word_start => break,
-                '\\' => {
-                    i += 2;
-                    word_start = false;
-                    continue;
-                }
-                '\'' => {
-                    quote = Quote::Single;
-                    word_start = false;
-                    command_pos = false;
-                }
-                '"' => {
-                    quote = Quote::Double;
-                    word_start = false;
-                    command_pos = false;
-                }
-                ' ' | '\t' => {
-                    word_start = true;
-                }
-                ';' | '&' | '|' | '(' | '{' | '`' => {
-                    word_start = true;
-                    command_pos = true;
-                }
-                _ => {
-                    if let Some(found) = array_index(&rest) {
-                        issue(i, Severity::Error, found);
-                    } else if rest.starts_with("${")
-                        && let Some(m) = pattern_substitution(&rest)
-                    {
-                        issue(i, Severity::Warning, m);
-                    }
-                    if rest.starts_with("<<<") {
-                        issue(
-                            i,
-                            Severity::Warning,
-                            "`<<<` (here-string) is bash syntax, not POSIX sh; use `echo \"$x\" | cmd` or a here-document".to_owned(),
-                        );
-                        i += 3;
-                        continue;
-                    }
-                    if word_start && command_pos {
-                        let word: String = chars[i..]
-                            .iter()
-                            .take_while(|c| !c.is_whitespace() && **c != ';')
-                            .collect();
-                        if let Some(name) = array_assignment(&word) {
-                            issue(
-                                i,
-                                Severity::Error,
-                                format!(
-                                    "`{name}=(...)` is a bash array; {{sh}} has no arrays and stops with `sh: syntax error: unexpected \"(\"` before running anything. Use `set -- a b c` with `$1`..., or a `case` on a number"
-                                ),
-                            );
-                        } else if word == "[[" {
-                            issue(i, Severity::Warning, "`[[ ... ]]` is bash syntax, not POSIX sh (dash rejects it); use `[ ... ]`".to_owned());
-                        } else if word == "function" {
-                            issue(i, Severity::Warning, "`function name` is bash syntax; POSIX sh declares functions as `name() { ... }`".to_owned());
-                        } else if word == "source" {
-                            issue(
-                                i,
-                                Severity::Warning,
-                                "`source` is bash; POSIX sh uses `. file`".to_owned(),
-                            );
-                        } else if word.starts_with("((") {
-                            issue(i, Severity::Warning, "`(( ... ))` is bash arithmetic; POSIX sh uses `i=$((i + 1))` or `[ \"$i\" -lt 3 ]`".to_owned());
-                        } else if matches!(
-                            word.as_str(),
-                            "declare" | "typeset" | "readarray" | "mapfile"
-                        ) {
-                            issue(
-                                i,
-                                Severity::Warning,
-                                format!("`{word}` is a bash builtin; {{sh}} may not have it"),
-                            );
-                        }
-                        // Words that keep the next word in command position.
-                        command_pos = matches!(
-                            word.as_str(),
-                            "then"
-                                | "do"
-                                | "else"
-                                | "elif"
-                                | "if"
-                                | "while"
-                                | "until"
-                                | "!"
-                                | "time"
-                        ) || word.contains('=') && !word.starts_with('=');
-                        word_start = false;
-                        i += 1;
-                        continue;
-                    }
-                    word_start = false;
-                }
-            }
-            i += 1;
-        }
-        if quote == Quote::None {
-            continue;
-        }
+        lint_line(ln, line, &mut quote, &mut issues);
     }
     issues
+}
+
+/// One line; a quote left open carries over to the next.
+fn lint_line(ln: usize, line: &str, quote: &mut Quote, issues: &mut Vec<Issue>) {
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    // Start of a command word: line start, or after ; & | ( { ` or `then`/`do`...
+    let mut word_start = true;
+    let mut command_pos = true;
+    while i < chars.len() {
+        let c = chars[i];
+        let rest: String = chars[i..].iter().collect();
+        let mut issue =
+            |col: usize, severity, message| issues.push(Issue::at(ln, col, severity, message));
+        if *quote != Quote::None {
+            i += in_quotes(quote, c, &rest, i, &mut issue);
+            continue;
+        }
+        match c {
+            '#' if word_start => break,
+            '\\' => {
+                i += 2;
+                word_start = false;
+                continue;
+            }
+            '\'' => {
+                *quote = Quote::Single;
+                word_start = false;
+                command_pos = false;
+            }
+            '"' => {
+                *quote = Quote::Double;
+                word_start = false;
+                command_pos = false;
+            }
+            ' ' | '\t' => {
+                word_start = true;
+            }
+            ';' | '&' | '|' | '(' | '{' | '`' => {
+                word_start = true;
+                command_pos = true;
+            }
+            _ => {
+                if let Some(found) = array_index(&rest) {
+                    issue(i, Severity::Error, found);
+                } else if rest.starts_with("${")
+                    && let Some(m) = pattern_substitution(&rest)
+                {
+                    issue(i, Severity::Warning, m);
+                }
+                if rest.starts_with("<<<") {
+                    issue(
+                        i,
+                        Severity::Warning,
+                        "`<<<` (here-string) is bash syntax, not POSIX sh; use `echo \"$x\" | cmd` or a here-document".to_owned(),
+                    );
+                    i += 3;
+                    continue;
+                }
+                if word_start && command_pos {
+                    let word: String = chars[i..]
+                        .iter()
+                        .take_while(|c| !c.is_whitespace() && **c != ';')
+                        .collect();
+                    if let Some((severity, message)) = command_word_issue(&word) {
+                        issue(i, severity, message);
+                    }
+                    command_pos = keeps_command_position(&word);
+                    word_start = false;
+                    i += 1;
+                    continue;
+                }
+                word_start = false;
+            }
+        }
+        i += 1;
+    }
+}
+
+impl Issue {
+    fn at(line: usize, column: usize, severity: Severity, message: String) -> Issue {
+        Issue {
+            line: line + 1,
+            column: column + 1,
+            severity,
+            message,
+        }
+    }
+}
+
+/// Inside quotes: where the quote ends, and array indexing inside double quotes; returns how
+/// many characters were consumed.
+fn in_quotes(
+    quote: &mut Quote,
+    c: char,
+    rest: &str,
+    i: usize,
+    issue: &mut impl FnMut(usize, Severity, String),
+) -> usize {
+    match quote {
+        Quote::Single if c == '\'' => *quote = Quote::None,
+        Quote::Double if c == '\\' => return 2,
+        Quote::Double if c == '"' => *quote = Quote::None,
+        Quote::Double => {
+            if let Some(found) = array_index(rest) {
+                issue(i, Severity::Error, found);
+            }
+        }
+        _ => {}
+    }
+    1
+}
+
+/// What is wrong with a word in command position under busybox `sh`, if anything.
+fn command_word_issue(word: &str) -> Option<(Severity, String)> {
+    if let Some(name) = array_assignment(word) {
+        return Some((
+            Severity::Error,
+            format!(
+                "`{name}=(...)` is a bash array; {{sh}} has no arrays and stops with `sh: syntax error: unexpected \"(\"` before running anything. Use `set -- a b c` with `$1`..., or a `case` on a number"
+            ),
+        ));
+    }
+    let warning = if word == "[[" {
+        "`[[ ... ]]` is bash syntax, not POSIX sh (dash rejects it); use `[ ... ]`".to_owned()
+    } else if word == "function" {
+        "`function name` is bash syntax; POSIX sh declares functions as `name() { ... }`".to_owned()
+    } else if word == "source" {
+        "`source` is bash; POSIX sh uses `. file`".to_owned()
+    } else if word.starts_with("((") {
+        "`(( ... ))` is bash arithmetic; POSIX sh uses `i=$((i + 1))` or `[ \"$i\" -lt 3 ]`"
+            .to_owned()
+    } else if matches!(word, "declare" | "typeset" | "readarray" | "mapfile") {
+        format!("`{word}` is a bash builtin; {{sh}} may not have it")
+    } else {
+        return None;
+    };
+    Some((Severity::Warning, warning))
+}
+
+/// Words that keep the next word in command position (`then echo`, `FOO=1 cmd`).
+fn keeps_command_position(word: &str) -> bool {
+    matches!(
+        word,
+        "then" | "do" | "else" | "elif" | "if" | "while" | "until" | "!" | "time"
+    ) || word.contains('=') && !word.starts_with('=')
 }
 
 /// `NAME=(` at the start of a word.
