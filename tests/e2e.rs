@@ -4,9 +4,22 @@
 
 mod common;
 
-/// The cluster to test on: `KUBELAB_E2E_KUBECONFIG`, when set and not empty.
+/// The cluster to test on: `KUBELAB_E2E_KUBECONFIG`, when set and not empty. While a test
+/// holds the node (a share of it, see [`NODE`]).
 fn e2e_kubeconfig() -> Option<std::ffi::OsString> {
     std::env::var_os("KUBELAB_E2E_KUBECONFIG").filter(|v| !v.is_empty())
+}
+
+/// The one node is shared by the tests running at once; the runs that measure timing (the
+/// race's speed-up) or need most of its CPU take it whole.
+static NODE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn share_node() -> std::sync::RwLockReadGuard<'static, ()> {
+    NODE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn whole_node() -> std::sync::RwLockWriteGuard<'static, ()> {
+    NODE.write().unwrap_or_else(|e| e.into_inner())
 }
 
 use common::{kubelab_env, root};
@@ -17,6 +30,7 @@ fn run_check_and_clean_on_a_real_cluster() {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run against a real cluster");
         return;
     };
+    let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let ns = std::env::var("KUBELAB_E2E_NAMESPACE").unwrap_or_else(|_| "default".into());
     let with = |args: &[&str]| {
@@ -215,6 +229,7 @@ fn grade_a_class_on_a_real_cluster() {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to grade a class on a real cluster");
         return;
     };
+    let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let kit = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let reader = kit.join("reader.kubeconfig");
@@ -369,6 +384,7 @@ fn tls_failures_are_explained_on_a_real_cluster() {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to test TLS failures on a real cluster");
         return;
     };
+    let _node = share_node();
     let kit = std::path::Path::new(&kubeconfig)
         .parent()
         .unwrap()
@@ -519,6 +535,7 @@ fn a_reference_run_brings_what_it_compares_with() {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run a reference on a real cluster");
         return;
     };
+    let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let ns = format!("kl-prereq-{}", std::process::id());
     let class = Class {
@@ -827,7 +844,11 @@ fn the_course_proves_itself_live() {
             }
         });
     };
-    run_all(shared, 3);
+    {
+        let _node = share_node();
+        run_all(shared, 3);
+    }
+    let _node = whole_node();
     run_all(alone, 1);
     let problems = problems.into_inner().unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
@@ -842,6 +863,7 @@ fn real_failures_are_explained_on_a_real_cluster() {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to meet real failures on a real cluster");
         return;
     };
+    let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let ns = format!("kl-failures-{}", std::process::id());
     let _class = Class {
