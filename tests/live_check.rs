@@ -510,20 +510,7 @@ fn shipped_sample_bundle_is_a_real_collection() {
     let kc = server.kubeconfig(dir.path(), "u3-image-processor", TOKEN);
     let fresh = dir.path().join("fresh.json");
     collect(&kc, &fresh);
-    if std::env::var_os("KUBELAB_WRITE_SAMPLES").is_some() {
-        std::fs::copy(&fresh, &shipped).unwrap();
-    }
-    let strip = |p: &std::path::Path| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-        v["snapshot"]["gathered_at"] = serde_json::Value::Null;
-        v["digest"] = serde_json::Value::Null;
-        v
-    };
-    assert!(
-        strip(&shipped) == strip(&fresh),
-        "the shipped sample bundle is stale"
-    );
+    common::assert_same_collection(&shipped, &fresh);
     let judged = kubelab_env(
         &root(),
         &[

@@ -134,20 +134,7 @@ fn the_loaded_race_sample_is_the_recorded_tie() {
         &[],
     );
     assert_eq!(collected.code, 0, "{}", collected.stderr);
-    if std::env::var_os("KUBELAB_WRITE_SAMPLES").is_some() {
-        std::fs::copy(&fresh, &shipped).unwrap();
-    }
-    let strip = |p: &std::path::Path| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-        v["snapshot"]["gathered_at"] = serde_json::Value::Null;
-        v["digest"] = serde_json::Value::Null;
-        v
-    };
-    assert!(
-        strip(&shipped) == strip(&fresh),
-        "the shipped loaded race is stale"
-    );
+    common::assert_same_collection(&shipped, &fresh);
     let judged = kubelab_env(
         &root(),
         &["check", "race", "--from", shipped.to_str().unwrap()],

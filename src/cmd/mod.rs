@@ -187,3 +187,32 @@ pub fn print_report(report: &CheckReport, output: Output) {
         || serde_json::to_value(report).expect("report serialises"),
     );
 }
+
+/// A judged run: the report, and the facts derived per target.
+pub type Judged = (
+    CheckReport,
+    std::collections::BTreeMap<String, crate::facts::Facts>,
+);
+
+/// A run's snapshot judged and recorded as progress, with the facts derived on the way; None
+/// when the learner stopped watching (Ctrl-C).
+pub fn judged(
+    ex: &crate::course::Exercise,
+    outcome: Option<crate::cluster::Snapshot>,
+    store: &mut Store,
+) -> Result<Option<Judged>, Error> {
+    let Some(snapshot) = outcome else {
+        return Ok(None);
+    };
+    let (report, facts) =
+        crate::live::assess(ex, &snapshot, format!("namespace {}", snapshot.namespace));
+    record(store, &report)?;
+    Ok(Some((report, facts)))
+}
+
+/// The report as JSON with one more member (`race`, `predictions`).
+pub fn print_json_with(report: &CheckReport, key: &str, value: serde_json::Value) {
+    let mut v = serde_json::to_value(report).expect("report serialises");
+    v[key] = value;
+    println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+}

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ClusterArgs, Output, print_report, record, runtime};
+use super::{ClusterArgs, Output, print_report, runtime};
 use crate::course::Course;
 use crate::error::{Error, exit};
 use crate::report;
@@ -80,12 +80,9 @@ pub fn race(
         limit,
         replace,
     ))?;
-    let Some(snapshot) = outcome else {
+    let Some((report, facts)) = super::judged(ex, outcome, store)? else {
         return Ok(130);
     };
-    let (report, facts) =
-        crate::live::assess(ex, &snapshot, format!("namespace {}", snapshot.namespace));
-    record(store, &report)?;
     let (serial, parallel) = (&facts[&names[0]], &facts[&names[1]]);
     let race = crate::race::result(&names[0], serial, &names[1], parallel);
     match output {
@@ -95,9 +92,11 @@ pub fn race(
             println!("Clean up with `kubelab clean {}`", ex.id());
         }
         Output::Json | Output::Junit => {
-            let mut v = serde_json::to_value(&report).expect("report serialises");
-            v["race"] = serde_json::to_value(&race).expect("serialises");
-            println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+            super::print_json_with(
+                &report,
+                "race",
+                serde_json::to_value(&race).expect("serialises"),
+            );
         }
     }
     Ok(report.exit_code())

@@ -4,7 +4,7 @@ use clap::Args;
 use colored::Colorize;
 use std::path::PathBuf;
 
-use super::{ClusterArgs, Output, print_report, record, runtime};
+use super::{ClusterArgs, Output, print_report, runtime};
 use crate::course::Course;
 use crate::error::{Error, exit};
 use crate::report;
@@ -98,12 +98,9 @@ pub fn run(
         limit,
         replace,
     ))?;
-    let Some(snapshot) = outcome else {
+    let Some((report, facts)) = super::judged(ex, outcome, store)? else {
         return Ok(130);
     };
-    let (report, facts) =
-        crate::live::assess(ex, &snapshot, format!("namespace {}", snapshot.namespace));
-    record(store, &report)?;
     let comparisons = ex
         .target_names()
         .first()
@@ -141,9 +138,11 @@ fn print_run(
             println!("\nClean up with `kubelab clean {exercise}`");
         }
         Output::Json | Output::Junit => {
-            let mut v = serde_json::to_value(report).expect("report serialises");
-            v["predictions"] = serde_json::to_value(comparisons).expect("serialises");
-            println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+            super::print_json_with(
+                report,
+                "predictions",
+                serde_json::to_value(comparisons).expect("serialises"),
+            );
         }
     }
 }

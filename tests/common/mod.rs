@@ -277,3 +277,23 @@ impl Outcome {
         self
     }
 }
+
+/// A bundle shipped in the repository must be what `kubelab collect` gathers now from the
+/// same recording, apart from when it was gathered; `KUBELAB_WRITE_SAMPLES=1` rewrites it.
+pub fn assert_same_collection(shipped: &Path, fresh: &Path) {
+    if std::env::var_os("KUBELAB_WRITE_SAMPLES").is_some() {
+        std::fs::copy(fresh, shipped).expect("rewrite the shipped bundle");
+    }
+    let strip = |p: &Path| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).expect("bundle")).expect("json");
+        v["snapshot"]["gathered_at"] = serde_json::Value::Null;
+        v["digest"] = serde_json::Value::Null;
+        v
+    };
+    assert!(
+        strip(shipped) == strip(fresh),
+        "{} is stale: KUBELAB_WRITE_SAMPLES=1 cargo test rewrites it",
+        shipped.display()
+    );
+}
