@@ -472,7 +472,7 @@ fn expired_watch_relists_and_continues() {
 #[test]
 fn server_failures_and_timeouts_are_explained() {
     let mut s = scenario("k8s-1.24", "u3-image-processor");
-    s.plain_failure = Some(("/pods".into(), 503));
+    s.unavailable = Some("/pods".into());
     let live = Test::new(&["check", "image-processor"])
         .scenario(s, "u3-image-processor")
         .run();
@@ -890,4 +890,21 @@ fn nothing_applied_yet_leaves_the_run_pending() {
     );
     assert!(out.contains("PENDING"), "{out}");
     insta::assert_snapshot!("nothing_applied_yet", out);
+}
+
+/// A pod evicted mid-run (recorded on 1.36 through the eviction API): the Job replaced it and
+/// completed, and the report says which pod is gone and why the run took longer.
+#[test]
+fn a_pod_evicted_mid_run_is_explained() {
+    let live = Test::check("slow-sequential")
+        .replay("k8s-1.36", "u3-slow-sequential-evicted")
+        .expect(0);
+    live.read_only();
+    assert!(
+        live.stdout
+            .contains("gone: slow-sequential-2fd47: created by the Job, since deleted or evicted"),
+        "{}",
+        live.stdout
+    );
+    insta::assert_snapshot!("slow_sequential_evicted_live", live.stdout);
 }

@@ -39,8 +39,9 @@ pub struct Scenario {
     /// Answer the first WATCH with the recorded 410 Expired event, as a server does when the
     /// resourceVersion is too old.
     pub watch_expired_once: bool,
-    /// Answer with this HTTP status and a plain-text body, as a failing proxy or server does.
-    pub plain_failure: Option<(String, u16)>,
+    /// Answer requests whose path contains this with the 503 the real apiserver's aggregation
+    /// proxy sends in plain text when an APIService's backend is down (recorded on 1.36).
+    pub unavailable: Option<String>,
     /// Refuse server-side applies as the recorded cluster refused the seed's patch
     /// (`u3-unreliable-workers/patch.txt`: `field is immutable`).
     pub apply_immutable: bool,
@@ -302,13 +303,13 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
             return error(&shared, *status, rel);
         }
     }
-    if let Some((key, status)) = &shared.scenario.plain_failure
+    if let Some(key) = &shared.scenario.unavailable
         && path.contains(key.as_str())
     {
         return respond(
-            *status,
-            b"upstream connect error or disconnect/reset before headers".to_vec(),
-            "text/plain",
+            503,
+            recorded(&shared, "errors/plain-503-service-unavailable.txt"),
+            "text/plain; charset=utf-8",
         );
     }
     if method == Method::PATCH {
