@@ -91,6 +91,10 @@ pub struct Facts {
     pub impostors: Vec<String>,
     /// Pods of an earlier Job of the same name (the Job was replaced).
     pub previous_job_pods: Vec<String>,
+    /// Pods this Job created (its `SuccessfulCreate` events say so) that are no longer in the
+    /// namespace: deleted or evicted. One deleted while running counts as failed and is replaced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gone_pods: Vec<String>,
 }
 
 fn secs(from: Timestamp, to: Timestamp) -> f64 {
@@ -217,7 +221,34 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         exit_codes: tally.exit_codes,
         impostors,
         previous_job_pods,
+        gone_pods: gone_pods(snapshot, name, job.metadata.uid.as_deref()),
     }
+}
+
+/// The pods the Job's events say it created that the snapshot no longer holds.
+fn gone_pods(snapshot: &Snapshot, name: &str, uid: Option<&str>) -> Vec<String> {
+    let mut gone = Vec::new();
+    for e in &snapshot.events {
+        let io = &e.involved_object;
+        let this_job = io.kind.as_deref() == Some("Job")
+            && io.name.as_deref() == Some(name)
+            && (io.uid.is_none() || io.uid.as_deref() == uid);
+        let created = e
+            .message
+            .as_deref()
+            .filter(|_| this_job && e.reason.as_deref() == Some("SuccessfulCreate"))
+            .and_then(|m| m.strip_prefix("Created pod: "));
+        if let Some(pod) = created
+            && !snapshot
+                .pods
+                .iter()
+                .any(|p| p.metadata.name.as_deref() == Some(pod))
+        {
+            distinct(&mut gone, crate::text::clean(&truncate(pod, 253)));
+        }
+    }
+    gone.sort();
+    gone
 }
 
 /// When the snapshot was taken: "now" for what is still running.
@@ -439,6 +470,7 @@ fn not_found(snapshot: &Snapshot, name: &str) -> Facts {
         exit_codes: Vec::new(),
         impostors,
         previous_job_pods,
+        gone_pods: Vec::new(),
     }
 }
 

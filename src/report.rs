@@ -283,6 +283,39 @@ fn render_facts(out: &mut String, name: &str, f: &Json) {
     }
     render_waiting(out, &list("waiting_reasons"));
     render_failed(out, f);
+    render_gone(
+        out,
+        &list("gone_pods"),
+        f.get("failed") == Some(&Json::Bool(true)),
+    );
+}
+
+/// Pods the Job created that are gone: a delete or an eviction the learner may not know of,
+/// and why the run took longer or counted a failure without a failed pod to show.
+fn render_gone(out: &mut String, gone: &[String], job_failed: bool) {
+    if gone.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = gone.iter().take(3).map(String::as_str).collect();
+    let more = match gone.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "    {} {}{more}: created by the Job, since deleted or evicted",
+        "gone:".yellow(),
+        clean(&shown.join(", "))
+    );
+    let _ = writeln!(
+        out,
+        "      a pod deleted or evicted while it runs counts as failed, and the Job starts a replacement that does its work again from the start{}",
+        if job_failed {
+            " (a Job that fails also deletes the pods it still had running)"
+        } else {
+            ""
+        }
+    );
 }
 
 /// Why pods wait, with what to do about the common reasons.

@@ -61,6 +61,7 @@ pub async fn wait_for_jobs(
     let api: Api<Job> = Api::namespaced(client.clone(), namespace);
     let limit = Duration::from_secs_f64(limit.as_secs_f64().max(0.0));
     let mut progress = Progress::new();
+    let mut outage = Outage::default();
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
         .applied_objects();
@@ -69,12 +70,13 @@ pub async fn wait_for_jobs(
         loop {
             match stream.try_next().await {
                 Ok(Some(job)) => {
+                    outage.over();
                     if progress.saw(&job, names) {
                         return Ok(());
                     }
                 }
                 Ok(None) => return Ok(()),
-                Err(e) => interrupted(&e.to_string(), namespace)?,
+                Err(e) => outage.interrupted(&e.to_string(), namespace)?,
             }
         }
     })
@@ -94,17 +96,47 @@ pub async fn wait_for_jobs(
     }
 }
 
-/// A watch that failed: refused (an error saying what is needed), or interrupted (expired
-/// resource versions, dropped connections), which the watcher resumes by listing again.
-fn interrupted(text: &str, namespace: &str) -> Result<(), Error> {
-    if text.contains("403") || text.contains("forbidden") || text.contains("401") {
-        return Err(Error::Cluster {
-            message: format!("watching Jobs in {namespace} failed: {text}"),
-            help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
-        });
+/// The watch's interruptions, told once each: a refusal ends the wait with what is needed; a
+/// lost API server (stopped, restarting, unreachable) is said once, with what goes on
+/// meanwhile, and its return once, with how long it was away; an expired resource version
+/// is the watcher listing again. The watcher itself reconnects with backoff; the wait's own
+/// limit still bounds it.
+#[derive(Default)]
+struct Outage {
+    since: Option<Instant>,
+}
+
+impl Outage {
+    fn interrupted(&mut self, text: &str, namespace: &str) -> Result<(), Error> {
+        if text.contains("403") || text.contains("forbidden") || text.contains("401") {
+            return Err(Error::Cluster {
+                message: format!("watching Jobs in {namespace} failed: {text}"),
+                help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
+            });
+        }
+        if self.since.is_some() {
+            return Ok(());
+        }
+        if text.contains("too old resource version") || text.contains("Expired") {
+            eprintln!("watch expired ({text}); listing the Jobs again");
+            return Ok(());
+        }
+        eprintln!(
+            "lost the API server ({}); retrying until it answers. Your Jobs keep running on the cluster meanwhile.",
+            crate::text::clean(text)
+        );
+        self.since = Some(Instant::now());
+        Ok(())
     }
-    eprintln!("watch interrupted ({text}); resuming");
-    Ok(())
+
+    fn over(&mut self) {
+        if let Some(since) = self.since.take() {
+            eprintln!(
+                "the API server answers again (after {}s); watching on",
+                since.elapsed().as_secs()
+            );
+        }
+    }
 }
 
 /// What the learner sees while waiting: a spinner on a terminal, otherwise one line per
@@ -188,6 +220,7 @@ pub async fn stream_logs(
         .applied_objects();
     futures::pin_mut!(stream);
     let mut followed: Vec<String> = Vec::new();
+    let mut stopped: Vec<String> = Vec::new();
     let mut tasks = Vec::new();
     loop {
         tokio::select! {
@@ -197,6 +230,12 @@ pub async fn stream_logs(
                     if next.is_none() { break } else { continue }
                 };
                 let name = pod.metadata.name.clone().unwrap_or_default();
+                if let Some(why) = stopped_while_running(&pod)
+                    && !stopped.contains(&name)
+                {
+                    eprintln!("[{name}] {why} while running: the Job counts it failed and starts a replacement, which does its work again");
+                    stopped.push(name.clone());
+                }
                 let started = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).is_some_and(|cs| {
                     cs.iter().any(|c| c.state.as_ref().is_some_and(|s| s.running.is_some() || s.terminated.is_some()))
                 });
@@ -223,4 +262,23 @@ pub async fn stream_logs(
     for t in tasks {
         t.abort();
     }
+}
+
+/// A pod being deleted before it finished, and by what: the `DisruptionTarget` condition
+/// names an eviction, a preemption or the kubelet; a plain delete has none.
+pub fn stopped_while_running(pod: &k8s_openapi::api::core::v1::Pod) -> Option<String> {
+    pod.metadata.deletion_timestamp.as_ref()?;
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return None;
+    }
+    let disruption = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "DisruptionTarget"))
+        .and_then(|c| c.reason.clone());
+    Some(match disruption {
+        Some(reason) => format!("evicted ({})", crate::text::clean(&reason)),
+        None => "deleted".to_owned(),
+    })
 }

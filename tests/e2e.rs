@@ -1073,3 +1073,217 @@ fn real_failures_are_explained_on_a_real_cluster() {
         nowhere.stderr
     );
 }
+
+/// A namespace of its own for one test, removed however the test ends.
+fn fresh_namespace(kc: &str, purpose: &str) -> (String, Class) {
+    let ns = format!("kl-{purpose}-{}", std::process::id());
+    let guard = Class::namespaces(kc, vec![ns.clone()]);
+    let out = kubectl(kc, &["create", "namespace", &ns]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (ns, guard)
+}
+
+/// The name of the first pod in `ns` whose container runs, once there is one.
+fn first_running_pod(kc: &str, ns: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let out = kubectl(
+            kc,
+            &[
+                "get",
+                "pods",
+                "-n",
+                ns,
+                "--field-selector=status.phase=Running",
+                "-o",
+                "jsonpath={.items[0].metadata.name}",
+            ],
+        );
+        let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if out.status.success() && !name.is_empty() {
+            return name;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no pod ran in {ns} within 90 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+/// A pod evicted through the eviction API while `kubelab run` watches: the run says so as it
+/// happens, the Job replaces the pod and completes, and the report names the pod that is gone.
+#[test]
+fn a_pod_evicted_mid_run_is_seen_and_explained() {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to evict a pod on a real cluster");
+        return;
+    };
+    let _node = share_node();
+    let kc = kubeconfig.to_string_lossy().into_owned();
+    let (ns, _guard) = fresh_namespace(&kc, "evict");
+    let run = common::Test::new(&["run", "slow-sequential", "--reference", "--timeout", "5m"])
+        .real(&kc, &ns)
+        .spawn();
+    let pod = first_running_pod(&kc, &ns);
+    let eviction = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        eviction.path(),
+        serde_json::json!({
+            "apiVersion": "policy/v1",
+            "kind": "Eviction",
+            "metadata": {"name": pod, "namespace": ns},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let evicted = kubectl(
+        &kc,
+        &[
+            "create",
+            "--raw",
+            &format!("/api/v1/namespaces/{ns}/pods/{pod}/eviction"),
+            "-f",
+            &eviction.path().display().to_string(),
+        ],
+    );
+    assert!(
+        evicted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&evicted.stderr)
+    );
+    let out = run.finish(std::time::Duration::from_secs(360));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "[{pod}] evicted (EvictionByEvictionAPI) while running: the Job counts it failed"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "gone: {pod}: created by the Job, since deleted or evicted"
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+/// The API server stopped and started again (the shared/k8s kit's own scripts) while `run`
+/// and `check --wait` watch: both say the server is lost, say when it is back, and finish with
+/// their verdict; a check made while it is down fails at once with what to do; the learner's
+/// progress file keeps what it held. Needs the kit (`KUBELAB_E2E_KIT`, which `.ci/run` sets)
+/// and root, and takes the node whole: every other test would lose the server too.
+#[test]
+fn an_api_server_restart_mid_watch_is_survived() {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to restart a real API server");
+        return;
+    };
+    let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
+        eprintln!(
+            "skipped: set KUBELAB_E2E_KIT to the shared/k8s kit (and run as root) to stop and start its API server"
+        );
+        return;
+    };
+    let kit = std::path::PathBuf::from(kit);
+    let _node = whole_node();
+    let kc = kubeconfig.to_string_lossy().into_owned();
+    let kit_dir = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
+    let (ns_run, _run_guard) = fresh_namespace(&kc, "restart-run");
+    let (ns_wait, _wait_guard) = fresh_namespace(&kc, "restart-wait");
+    let progress = tempfile::tempdir().unwrap();
+    let state = progress.path().join("state.json");
+    std::fs::write(&state, r#"{"exercises":{"race":{"hints_shown":2}}}"#).unwrap();
+    let state_env = state.display().to_string();
+
+    let run = common::Test::new(&["run", "slow-sequential", "--reference", "--timeout", "6m"])
+        .real(&kc, &ns_run)
+        .env("KUBELAB_STATE", &state_env)
+        .spawn();
+    let reference = root().join("units/03-parallel-processing/slow-sequential/reference.yaml");
+    let applied = kubectl(
+        &kc,
+        &[
+            "apply",
+            "-n",
+            &ns_wait,
+            "-f",
+            &reference.display().to_string(),
+        ],
+    );
+    assert!(applied.status.success());
+    let wait = common::Test::new(&["check", "slow-sequential", "--wait", "6m"])
+        .real(&kc, &ns_wait)
+        .spawn();
+    first_running_pod(&kc, &ns_run);
+    first_running_pod(&kc, &ns_wait);
+
+    let kit_script = |script: &str| {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .env("KIT", &kit)
+            .env("KIT_DIR", &kit_dir)
+            .env("R", kit_dir.join("run"))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    kit_script(r#". "$KIT/lib.sh" && stop_c apiserver 5"#);
+    let before = std::fs::read(&state).unwrap();
+    let down = common::Test::check("slow-sequential")
+        .real(&kc, &ns_wait)
+        .env("KUBELAB_STATE", &state_env)
+        .expect(3);
+    down.says("no cluster reachable");
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        before,
+        "a failed check kept the progress file as it was"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    kit_script(r#"bash "$KIT/up.sh" >/dev/null"#);
+
+    for (what, out) in [
+        ("run", run.finish(std::time::Duration::from_secs(420))),
+        (
+            "check --wait",
+            wait.finish(std::time::Duration::from_secs(420)),
+        ),
+    ] {
+        assert_eq!(out.code, 0, "{what}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains("10/10 points"),
+            "{what}: {}",
+            out.stdout
+        );
+        for said in [
+            "lost the API server",
+            "Your Jobs keep running on the cluster meanwhile",
+            "the API server answers again (after ",
+        ] {
+            assert!(
+                out.stderr.contains(said),
+                "{what} should say {said:?}: {}",
+                out.stderr
+            );
+        }
+    }
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap())
+        .expect("the progress file is whole");
+    assert_eq!(kept["exercises"]["race"]["hints_shown"], 2, "{kept}");
+    assert_eq!(
+        kept["exercises"]["slow-sequential"]["last_live"]["passed"], true,
+        "{kept}"
+    );
+}

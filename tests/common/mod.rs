@@ -231,6 +231,39 @@ impl Test {
         }
     }
 
+    /// Starts it in the background against a real cluster, for tests that act on the cluster
+    /// while kubelab watches; [`Running::finish`] collects it.
+    pub fn spawn(self) -> Running {
+        let Cluster::Real(kubeconfig, namespace) = &self.cluster else {
+            panic!("spawn is for a real cluster");
+        };
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (out, err) = (tmp.path().join("stdout"), tmp.path().join("stderr"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_kubelab"))
+            .current_dir(&self.dir)
+            .env("KUBELAB_STATE", tmp.path().join("state.json"))
+            .env_remove("KUBELAB_COURSE")
+            .env("NO_COLOR", "1")
+            .env("HOME", tmp.path())
+            .env_remove("KUBECONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&self.args)
+            .args(["--kubeconfig", kubeconfig, "-n", namespace])
+            .stdin(std::process::Stdio::null())
+            // Files, not pipes: a run streams pod logs, and a full pipe would stall it.
+            .stdout(std::fs::File::create(&out).expect("stdout file"))
+            .stderr(std::fs::File::create(&err).expect("stderr file"))
+            .spawn()
+            .expect("kubelab starts");
+        Running {
+            child,
+            what: self.args.join(" "),
+            out,
+            err,
+            _tmp: tmp,
+        }
+    }
+
     /// Runs it and checks the exit code.
     pub fn expect(self, code: i32) -> Outcome {
         let what = self.args.join(" ");
@@ -296,4 +329,48 @@ pub fn assert_same_collection(shipped: &Path, fresh: &Path) {
         "{} is stale: KUBELAB_WRITE_SAMPLES=1 cargo test rewrites it",
         shipped.display()
     );
+}
+
+/// kubelab running in the background ([`Test::spawn`]).
+pub struct Running {
+    child: std::process::Child,
+    what: String,
+    out: PathBuf,
+    err: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Running {
+    /// What it has written to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.err).unwrap_or_default()).into_owned()
+    }
+
+    /// Waits for it to exit; past `limit` it hung, which fails the test (after killing it).
+    pub fn finish(mut self, limit: std::time::Duration) -> Outcome {
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if start.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "kubelab {} hung: still running after {limit:?}\n{}",
+                    self.what,
+                    self.stderr_so_far()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        let read =
+            |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        Outcome {
+            code: status.code().unwrap_or(-1),
+            stdout: read(&self.out),
+            stderr: read(&self.err),
+            requests: Vec::new(),
+        }
+    }
 }
