@@ -282,23 +282,8 @@ fn next_hint(store: &mut Store, ex: &Exercise, notes: &mut Vec<String>) -> Resul
     Ok(())
 }
 
-/// Runs the watch loop until the learner quits.
+/// Runs the watch loop until the learner quits, its cluster reads on the caller's runtime.
 pub fn run(
-    course: &Course,
-    first: &str,
-    file: Option<PathBuf>,
-    cluster: Option<crate::cluster::Target>,
-    store: &mut Store,
-) -> Result<i32, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("tokio runtime", e))?;
-    run_with(&runtime, course, first, file, cluster, store)
-}
-
-fn run_with(
     runtime: &tokio::runtime::Runtime,
     course: &Course,
     first: &str,

@@ -195,28 +195,15 @@ fn long_functions() -> Vec<(String, usize)> {
     out
 }
 
-/// Functions still to be split into named steps (the list may only shrink).
-const NOT_YET_SPLIT: &[&str] = &[];
-
 #[test]
 fn no_function_over_80_lines() {
-    let long = long_functions();
-    let new: Vec<String> = long
+    let long: Vec<String> = long_functions()
         .iter()
-        .filter(|(name, _)| !NOT_YET_SPLIT.contains(&name.as_str()))
         .map(|(name, n)| format!("{name}: {n} lines"))
         .collect();
     assert!(
-        new.is_empty(),
+        long.is_empty(),
         "split these into named steps:\n{}",
-        new.join("\n")
-    );
-    let fixed: Vec<&&str> = NOT_YET_SPLIT
-        .iter()
-        .filter(|n| !long.iter().any(|(name, _)| name == *n))
-        .collect();
-    assert!(
-        fixed.is_empty(),
-        "no longer over 80 lines, remove from NOT_YET_SPLIT: {fixed:?}"
+        long.join("\n")
     );
 }

@@ -428,11 +428,7 @@ fn tls_failures_are_explained_on_a_real_cluster() {
         kit.join("pki/ca.key"),
         kit.join("pki/untrusted-ca.crt"),
     );
-    let has_openssl = std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok();
-    if !(ca_key.exists() && other_ca.exists() && has_openssl) {
+    if !(ca_key.exists() && other_ca.exists() && common::certs::available()) {
         eprintln!(
             "skipped: needs openssl and the cluster's CA key ({}), as shared/k8s has",
             ca_key.display()
@@ -441,17 +437,7 @@ fn tls_failures_are_explained_on_a_real_cluster() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
-    let openssl = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let openssl = |args: &[&str]| common::certs::openssl(dir.path(), args);
     openssl(&[
         "ecparam",
         "-name",
@@ -489,18 +475,7 @@ fn tls_failures_are_explained_on_a_real_cluster() {
         "-out",
         &d("v1.crt"),
     ]);
-    let b64 = |path: &str| {
-        use std::io::Write;
-        let bytes = std::fs::read(path).unwrap();
-        let mut child = std::process::Command::new("base64")
-            .arg("-w0")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&bytes).unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-    };
+    let b64 = |path: &str| common::certs::pem_data(std::path::Path::new(path));
     let admin = std::fs::read_to_string(&kubeconfig).unwrap();
     let replace = |text: &str, key: &str, value: &str| -> String {
         text.lines()

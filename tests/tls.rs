@@ -8,20 +8,8 @@ mod common;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use common::certs::openssl;
 use common::{kubelab_env, root};
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A self-signed server certificate for 127.0.0.1, valid only between the two dates.
 fn server_cert(dir: &Path, name: &str, dates: (&str, &str)) {
@@ -132,18 +120,7 @@ fn kubeconfig(dir: &Path, name: &str, server: &str, cluster_extra: &str, user: &
 }
 
 fn ca_data(dir: &Path, name: &str) -> String {
-    let pem = std::fs::read_to_string(dir.join(format!("{name}.crt"))).unwrap();
-    let pem = pem[pem.find("-----BEGIN").unwrap()..].to_owned();
-    let out = Command::new("openssl")
-        .args(["base64", "-A"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    let mut out = out;
-    out.stdin.take().unwrap().write_all(pem.as_bytes()).unwrap();
-    String::from_utf8(out.wait_with_output().unwrap().stdout).unwrap()
+    common::certs::pem_data(&dir.join(format!("{name}.crt")))
 }
 
 fn check(kc: &str) -> common::Run {
@@ -182,7 +159,7 @@ fn says(r: &common::Run, what: &str) {
 
 #[test]
 fn certificates_and_credential_plugins_that_fail() {
-    if Command::new("openssl").arg("version").output().is_err() {
+    if !common::certs::available() {
         eprintln!("skipped: openssl is not installed, so no certificates can be made");
         return;
     }

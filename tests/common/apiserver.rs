@@ -395,15 +395,20 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     let runs = runs_of(&shared, ns);
     let run = runs.first().cloned();
     match (rest.as_slice(), run) {
-        ([], Some(_)) => respond(
-            200,
-            recorded_as(
-                &shared,
-                "cluster/namespace-u-alice.json",
-                &[("u-alice", ns)],
-            ),
-            "application/json",
-        ),
+        // A namespace that holds a run, or one the scenario keeps empty: the recorded object.
+        ([], found)
+            if found.is_some() || shared.scenario.empty_namespaces.iter().any(|e| e == ns) =>
+        {
+            respond(
+                200,
+                recorded_as(
+                    &shared,
+                    "cluster/namespace-u-alice.json",
+                    &[("u-alice", ns)],
+                ),
+                "application/json",
+            )
+        }
         (["jobs"], Some(_)) if watch && shared.scenario.watch_hangs => {
             let stream =
                 futures::stream::pending::<Result<axum::body::Bytes, std::convert::Infallible>>();
@@ -588,15 +593,6 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 None => error(&shared, 404, "status-404-log.json"),
             }
         }
-        ([], None) if shared.scenario.empty_namespaces.iter().any(|e| e == ns) => respond(
-            200,
-            recorded_as(
-                &shared,
-                "cluster/namespace-u-alice.json",
-                &[("u-alice", ns)],
-            ),
-            "application/json",
-        ),
         ([], None) => match file(&shared, "errors/status-404-namespace.json") {
             // The recorded answer for a namespace that does not exist, for this name.
             Some(body) => {

@@ -3,6 +3,7 @@
 
 pub mod apiserver;
 pub mod browser;
+pub mod certs;
 
 use std::path::{Path, PathBuf};
 
