@@ -22,7 +22,7 @@ fn whole_node() -> std::sync::RwLockWriteGuard<'static, ()> {
     NODE.write().unwrap_or_else(|e| e.into_inner())
 }
 
-use common::{kubelab_env, root};
+use common::{Test, kubelab_env, root};
 
 #[test]
 fn run_check_and_clean_on_a_real_cluster() {
@@ -33,11 +33,7 @@ fn run_check_and_clean_on_a_real_cluster() {
     let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let ns = std::env::var("KUBELAB_E2E_NAMESPACE").unwrap_or_else(|_| "default".into());
-    let with = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(["--kubeconfig", &kc, "-n", &ns]);
-        kubelab_env(&root(), &all, None, &[])
-    };
+    let with = |args: &[&str]| Test::new(args).real(&kc, &ns).run();
     let run = with(&[
         "run",
         "slow-sequential",
@@ -506,19 +502,7 @@ fn tls_failures_are_explained_on_a_real_cluster() {
     ] {
         let kc = d(&format!("{name}.kubeconfig"));
         std::fs::write(&kc, text).unwrap();
-        let r = kubelab_env(
-            &root(),
-            &[
-                "check",
-                "slow-sequential",
-                "--kubeconfig",
-                &kc,
-                "-n",
-                "default",
-            ],
-            None,
-            &[],
-        );
+        let r = Test::check("slow-sequential").real(&kc, "default").run();
         assert_eq!(r.code, 3, "{name}: {}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains(says), "{name}: {}", r.stderr);
         assert!(
@@ -539,38 +523,26 @@ fn tls_failures_are_explained_on_a_real_cluster() {
 /// reference first, then its own, and is judged PASSED with full points.
 #[test]
 fn a_reference_run_brings_what_it_compares_with() {
-    use k8s_openapi::api::core::v1::Namespace;
     let Some(kubeconfig) = e2e_kubeconfig() else {
         eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run a reference on a real cluster");
         return;
     };
     let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
-    let ns = format!("kl-prereq-{}", std::process::id());
-    let class = Class::namespaces(&kc, vec![ns.clone()]);
-    let mut n = Namespace::default();
-    n.metadata.name = Some(ns.clone());
-    class.apply(n);
-    let r = kubelab_env(
-        &root(),
-        &[
-            "run",
-            "parallel-processing",
-            "--reference",
-            "--predict",
-            "60s",
-            "--predict",
-            "at-once=3",
-            "--timeout",
-            "6m",
-            "--kubeconfig",
-            &kc,
-            "-n",
-            &ns,
-        ],
-        None,
-        &[],
-    );
+    let (ns, _guard) = fresh_namespace(&kc, "prereq");
+    let r = Test::new(&[
+        "run",
+        "parallel-processing",
+        "--reference",
+        "--predict",
+        "60s",
+        "--predict",
+        "at-once=3",
+        "--timeout",
+        "6m",
+    ])
+    .real(&kc, &ns)
+    .run();
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stderr
@@ -645,11 +617,7 @@ fn not_failed(json: &str, ids: &[&str]) -> Vec<String> {
 
 /// Runs one proof; an empty list means it held.
 fn prove(kc: &str, ns: &str, course: &kubelab::course::Course, proof: &Proof) -> Vec<String> {
-    let with = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(["--kubeconfig", kc, "-n", ns]);
-        kubelab_env(&root(), &all, None, &[])
-    };
+    let with = |args: &[&str]| Test::new(args).real(kc, ns).run();
     match proof {
         Proof::Reference(ex) => {
             let points = course.exercise(ex).expect("exercise").file.points;
@@ -905,13 +873,11 @@ fn real_failures_are_explained_on_a_real_cluster() {
     };
     let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
-    let ns = format!("kl-failures-{}", std::process::id());
-    let _class = Class::namespaces(&kc, vec![ns.clone()]);
+    let (ns, _guard) = fresh_namespace(&kc, "failures");
     let ok = |o: std::process::Output| {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    ok(kubectl(&kc, &["create", "namespace", &ns]));
     let failures = root().join("tests/fixtures/failures");
     // No registry here: the image-processor reference with an image nobody can pull.
     let reference = std::fs::read_to_string(
@@ -976,11 +942,7 @@ fn real_failures_are_explained_on_a_real_cluster() {
         ],
     ));
 
-    let with = |kubeconfig: &str, args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(["--kubeconfig", kubeconfig, "-n", &ns]);
-        kubelab_env(&root(), &all, None, &[])
-    };
+    let with = |kubeconfig: &str, args: &[&str]| Test::new(args).real(kubeconfig, &ns).run();
     let pull = with(&kc, &["check", "image-processor"]);
     assert_eq!(pull.code, 1, "{}{}", pull.stdout, pull.stderr);
     assert!(
@@ -1041,19 +1003,9 @@ fn real_failures_are_explained_on_a_real_cluster() {
         assert!(r.stderr.contains(said), "{file}: {}", r.stderr);
     }
 
-    let nowhere = kubelab_env(
-        &root(),
-        &[
-            "check",
-            "slow-sequential",
-            "--kubeconfig",
-            &kc,
-            "-n",
-            &format!("{ns}-nowhere"),
-        ],
-        None,
-        &[],
-    );
+    let nowhere = Test::check("slow-sequential")
+        .real(&kc, &format!("{ns}-nowhere"))
+        .run();
     assert_eq!(nowhere.code, 3, "{}{}", nowhere.stdout, nowhere.stderr);
     assert!(
         nowhere.stderr.contains("does not exist"),
@@ -1114,7 +1066,7 @@ fn a_pod_evicted_mid_run_is_seen_and_explained() {
     let _node = share_node();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let (ns, _guard) = fresh_namespace(&kc, "evict");
-    let run = common::Test::new(&["run", "slow-sequential", "--reference", "--timeout", "5m"])
+    let run = Test::new(&["run", "slow-sequential", "--reference", "--timeout", "5m"])
         .real(&kc, &ns)
         .spawn();
     let pod = first_running_pod(&kc, &ns);
@@ -1190,7 +1142,7 @@ fn an_api_server_restart_mid_watch_is_survived() {
     std::fs::write(&state, r#"{"exercises":{"race":{"hints_shown":2}}}"#).unwrap();
     let state_env = state.display().to_string();
 
-    let run = common::Test::new(&["run", "slow-sequential", "--reference", "--timeout", "6m"])
+    let run = Test::new(&["run", "slow-sequential", "--reference", "--timeout", "6m"])
         .real(&kc, &ns_run)
         .env("KUBELAB_STATE", &state_env)
         .spawn();
@@ -1206,7 +1158,7 @@ fn an_api_server_restart_mid_watch_is_survived() {
         ],
     );
     assert!(applied.status.success());
-    let wait = common::Test::new(&["check", "slow-sequential", "--wait", "6m"])
+    let wait = Test::new(&["check", "slow-sequential", "--wait", "6m"])
         .real(&kc, &ns_wait)
         .spawn();
     first_running_pod(&kc, &ns_run);
@@ -1229,7 +1181,7 @@ fn an_api_server_restart_mid_watch_is_survived() {
     };
     kit_script(r#". "$KIT/lib.sh" && stop_c apiserver 5"#);
     let before = std::fs::read(&state).unwrap();
-    let down = common::Test::check("slow-sequential")
+    let down = Test::check("slow-sequential")
         .real(&kc, &ns_wait)
         .env("KUBELAB_STATE", &state_env)
         .expect(3);
@@ -1339,12 +1291,12 @@ spec:
     );
     assert!(waited.status.success());
 
-    let race = common::Test::new(&["run", "race", "--reference", "--timeout", "5m"])
+    let race = Test::new(&["run", "race", "--reference", "--timeout", "5m"])
         .real(&kc, &ns)
         .expect(1);
     race.shows("Insufficient cpu")
         .shows("no gain. Pod start-up overhead and node capacity ate it");
-    let json = common::Test::new(&["check", "race", "--output", "json"])
+    let json = Test::new(&["check", "race", "--output", "json"])
         .real(&kc, &ns)
         .expect(1);
     assert_eq!(
