@@ -45,6 +45,27 @@ pub enum Output {
     Junit,
 }
 
+/// How `run` and `race` apply and watch, and where.
+#[derive(Args, Debug, Clone)]
+pub struct RunOptions {
+    /// How long to watch before judging what there is.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub timeout: String,
+    /// If a Job kubelab created is in the way with an immutable difference, delete and
+    /// re-create it.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+impl RunOptions {
+    /// The watch's time limit, or a usage error naming the bad duration.
+    pub fn limit(&self) -> Result<jiff::SignedDuration, Error> {
+        crate::check::parse_duration(&self.timeout).map_err(Error::Usage)
+    }
+}
+
 /// Where the cluster is, as kubectl's flags say.
 #[derive(Args, Debug, Clone)]
 pub struct ClusterArgs {

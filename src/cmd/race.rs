@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ClusterArgs, Output, print_report, runtime};
+use super::{Output, RunOptions, print_report, runtime};
 use crate::course::Course;
 use crate::error::{Error, exit};
 use crate::report;
@@ -16,12 +16,8 @@ pub struct RaceArgs {
     /// Start both Jobs at once instead of one after the other.
     #[arg(long)]
     pub together: bool,
-    #[arg(long, default_value = "10m", value_name = "DURATION")]
-    pub timeout: String,
-    #[arg(long)]
-    pub replace: bool,
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub options: RunOptions,
 }
 
 pub fn race(
@@ -33,9 +29,7 @@ pub fn race(
     let RaceArgs {
         exercise,
         together,
-        timeout,
-        replace,
-        cluster,
+        options,
     } = args;
     let ex = course.exercise(&exercise)?;
     let names = ex.target_names();
@@ -45,7 +39,7 @@ pub fn race(
             ex.id()
         )));
     }
-    let limit = crate::check::parse_duration(&timeout).map_err(Error::Usage)?;
+    let limit = options.limit()?;
     let sources = crate::show::read_references(course, ex)?;
     let jobs = match crate::run::prepare(ex, &sources, &crate::run::new_run_id())? {
         Ok(jobs) => jobs,
@@ -74,11 +68,11 @@ pub fn race(
             .collect()
     };
     let outcome = runtime()?.block_on(crate::run::execute(
-        &cluster.target(),
+        &options.cluster.target(),
         ex,
         &heats,
         limit,
-        replace,
+        options.replace,
     ))?;
     let Some((report, facts)) = super::judged(ex, outcome, store)? else {
         return Ok(130);

@@ -4,7 +4,7 @@ use clap::Args;
 use colored::Colorize;
 use std::path::PathBuf;
 
-use super::{ClusterArgs, Output, print_report, runtime};
+use super::{Output, RunOptions, print_report, runtime};
 use crate::course::Course;
 use crate::error::{Error, exit};
 use crate::report;
@@ -30,15 +30,8 @@ pub struct RunArgs {
     /// a terminal asks.
     #[arg(long, value_name = "VALUE")]
     pub predict: Vec<String>,
-    /// How long to watch before judging what there is.
-    #[arg(long, default_value = "10m", value_name = "DURATION")]
-    pub timeout: String,
-    /// If a Job kubelab created is in the way with an immutable difference, delete and
-    /// re-create it.
-    #[arg(long)]
-    pub replace: bool,
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub options: RunOptions,
 }
 
 pub fn run(
@@ -52,12 +45,10 @@ pub fn run(
         file,
         reference,
         predict,
-        timeout,
-        replace,
-        cluster,
+        options,
     } = args;
     let ex = course.exercise(&exercise)?;
-    let limit = crate::check::parse_duration(&timeout).map_err(Error::Usage)?;
+    let limit = options.limit()?;
     let sources: Vec<Source> = match (&file, reference) {
         (Some(f), _) => vec![Source::read(f, f.display().to_string())?],
         (None, _) => crate::show::read_references(course, ex)?,
@@ -91,12 +82,12 @@ pub fn run(
         Vec::new()
     };
     let outcome = runtime()?.block_on(crate::run::execute_after(
-        &cluster.target(),
+        &options.cluster.target(),
         ex,
         prerequisites,
         &[jobs],
         limit,
-        replace,
+        options.replace,
     ))?;
     let Some((report, facts)) = super::judged(ex, outcome, store)? else {
         return Ok(130);
