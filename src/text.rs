@@ -23,6 +23,11 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// A count with its noun agreeing: `1 Job`, `2 Jobs`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn format_number(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
@@ -46,5 +51,17 @@ pub fn format_duration(d: jiff::SignedDuration) -> String {
         format!("{m}m")
     } else {
         format!("{m}m{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(1, "Job", "Jobs"), "1 Job");
+        assert_eq!(count(0, "Job", "Jobs"), "0 Jobs");
+        assert_eq!(count(20, "pod", "pods"), "20 pods");
     }
 }

@@ -163,7 +163,7 @@ impl AuditWindow {
 struct Class {
     kubeconfig: String,
     namespaces: Vec<String>,
-    /// A ClusterRoleBinding this test made.
+    /// A ClusterRole and a ClusterRoleBinding of this name that this test made.
     binding: Option<String>,
     runtime: tokio::runtime::Runtime,
 }
@@ -230,9 +230,11 @@ impl Drop for Class {
                 let _ = ns.delete(n, &Default::default()).await;
             }
             let crb: kube::Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> =
-                kube::Api::all(client);
+                kube::Api::all(client.clone());
+            let cr: kube::Api<k8s_openapi::api::rbac::v1::ClusterRole> = kube::Api::all(client);
             if let Some(b) = &self.binding {
                 let _ = crb.delete(b, &Default::default()).await;
+                let _ = cr.delete(b, &Default::default()).await;
             }
         });
     }
@@ -290,9 +292,14 @@ fn grade_a_class_on_a_real_cluster() {
         class.apply(n);
     }
     let grader = root().join("deploy/kubelab-grader.yaml");
-    class.apply(yaml_docs::<ClusterRole>(&grader, "ClusterRole"));
+    // deploy/'s role and binding under this test's own name, so that removing them never
+    // takes away a grader role the cluster had before.
+    let mut role: ClusterRole = yaml_docs(&grader, "ClusterRole");
+    role.metadata.name = Some("kubelab-e2e-grader".into());
+    class.apply(role);
     let mut binding: ClusterRoleBinding = yaml_docs(&grader, "ClusterRoleBinding");
     binding.metadata.name = Some("kubelab-e2e-grader".into());
+    binding.role_ref.name = "kubelab-e2e-grader".into();
     binding.subjects = Some(vec![k8s_openapi::api::rbac::v1::Subject {
         kind: "User".into(),
         name: "lab-reader".into(),

@@ -8,6 +8,7 @@ use super::{ClusterArgs, Output, emit, runtime, write_atomically};
 use crate::course::Course;
 use crate::error::{Error, exit};
 use crate::report;
+use crate::text::count;
 
 #[derive(Args, Debug)]
 pub struct CollectArgs {
@@ -45,13 +46,14 @@ pub fn collect(args: CollectArgs, course: &Course, output: Output) -> Result<i32
     emit(
         output,
         || {
+            let snapshot = &bundle.snapshot;
             format!(
-                "wrote {} ({} Jobs, {} pods, {} Events, {} logs; {})\n",
+                "wrote {} ({}, {}, {}, {}; {})\n",
                 out.display(),
-                bundle.snapshot.jobs.len(),
-                bundle.snapshot.pods.len(),
-                bundle.snapshot.events.len(),
-                bundle.snapshot.logs.len(),
+                count(snapshot.jobs.len(), "Job", "Jobs"),
+                count(snapshot.pods.len(), "pod", "pods"),
+                count(snapshot.events.len(), "Event", "Events"),
+                count(snapshot.logs.len(), "log", "logs"),
                 bundle.digest
             )
         },

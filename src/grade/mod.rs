@@ -259,9 +259,10 @@ async fn from_cluster(
     req: &Request,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Graded, Vec<String>, usize), Error> {
-    let (learners, listing_calls) = match source {
-        Source::Roster(path) => (roster::read(path)?, 0),
-        Source::Selector(label) => gather::learners_by_label(&req.target, label).await?,
+    let listing = crate::cluster::CallCount::default();
+    let learners = match source {
+        Source::Roster(path) => roster::read(path)?,
+        Source::Selector(label) => gather::learners_by_label(&req.target, label, &listing).await?,
         Source::Bundles { .. } => unreachable!("bundles are not read from a cluster"),
     };
     let learners = in_shard(learners, req.shard);
@@ -280,7 +281,7 @@ async fn from_cluster(
             .collect();
         (l.id.clone(), grades)
     });
-    Ok((graded, gathered.notes, gathered.calls + listing_calls))
+    Ok((graded, gathered.notes, gathered.calls + listing.get()))
 }
 
 /// Whether an exercise judges a Job's run (not only what must be gone).
