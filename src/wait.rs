@@ -76,7 +76,7 @@ pub async fn wait_for_jobs(
                     }
                 }
                 Ok(None) => return Ok(()),
-                Err(e) => outage.interrupted(&e.to_string(), namespace)?,
+                Err(e) => outage.interrupted(&e, namespace)?,
             }
         }
     })
@@ -107,23 +107,31 @@ struct Outage {
 }
 
 impl Outage {
-    fn interrupted(&mut self, text: &str, namespace: &str) -> Result<(), Error> {
-        if text.contains("403") || text.contains("forbidden") || text.contains("401") {
+    fn interrupted(&mut self, e: &watcher::Error, namespace: &str) -> Result<(), Error> {
+        let (code, text) = status_of(e);
+        if matches!(code, Some(401 | 403)) {
             return Err(Error::Cluster {
-                message: format!("watching Jobs in {namespace} failed: {text}"),
+                message: format!(
+                    "watching Jobs in {namespace} was refused ({}): {}",
+                    code.unwrap_or_default(),
+                    crate::text::clean(&text)
+                ),
                 help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
             });
         }
         if self.since.is_some() {
             return Ok(());
         }
-        if text.contains("too old resource version") || text.contains("Expired") {
-            eprintln!("watch expired ({text}); listing the Jobs again");
+        if code == Some(410) || text.contains("too old resource version") {
+            eprintln!(
+                "watch expired ({}); listing the Jobs again",
+                crate::text::clean(&text)
+            );
             return Ok(());
         }
         eprintln!(
             "lost the API server ({}); retrying until it answers. Your Jobs keep running on the cluster meanwhile.",
-            crate::text::clean(text)
+            crate::text::clean(&text)
         );
         self.since = Some(Instant::now());
         Ok(())
@@ -136,6 +144,22 @@ impl Outage {
                 since.elapsed().as_secs()
             );
         }
+    }
+}
+
+/// The API server's status code and message behind a watch error, when it answered; else the
+/// error in words (a connection that failed has no status).
+fn status_of(e: &watcher::Error) -> (Option<u16>, String) {
+    let from_client = |k: &kube::Error| match k {
+        kube::Error::Api(s) => (Some(s.code), s.message.clone()),
+        other => (None, other.to_string()),
+    };
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => from_client(k),
+        watcher::Error::WatchError(s) => (Some(s.code), s.message.clone()),
+        other => (None, other.to_string()),
     }
 }
 

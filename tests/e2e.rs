@@ -990,6 +990,48 @@ fn real_failures_are_explained_on_a_real_cluster() {
             "{}",
             denied.stderr
         );
+        // Without watch, `check --wait` stops at once (the unpullable Job never finishes) and
+        // says what it needs, in the server's words.
+        ok(kubectl(
+            &kc,
+            &[
+                "patch",
+                "role",
+                "no-logs",
+                "-n",
+                &ns,
+                "--type=json",
+                "-p",
+                r#"[{"op":"replace","path":"/rules/0/verbs","value":["get","list"]}]"#,
+            ],
+        ));
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let unwatched = with(
+            &reader.display().to_string(),
+            &["check", "image-processor", "--wait", "2m"],
+        );
+        assert_eq!(
+            unwatched.code, 3,
+            "{}{}",
+            unwatched.stdout, unwatched.stderr
+        );
+        for said in [
+            "watching Jobs in",
+            "was refused (403)",
+            "cannot watch resource \"jobs\"",
+            "the grader needs watch on jobs",
+        ] {
+            assert!(
+                unwatched.stderr.contains(said),
+                "{said}: {}",
+                unwatched.stderr
+            );
+        }
+        assert!(
+            !unwatched.stderr.contains("Status {"),
+            "{}",
+            unwatched.stderr
+        );
     } else {
         eprintln!(
             "skipped the 403 part: no reader.kubeconfig beside the kubeconfig (the shared/k8s kit has one)"
