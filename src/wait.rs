@@ -130,7 +130,7 @@ impl Outage {
             return Ok(());
         }
         eprintln!(
-            "lost the API server ({}); retrying until it answers. Your Jobs keep running on the cluster meanwhile; the live log stops here, and the verdict reads every log afresh.",
+            "lost the API server ({}); retrying until it answers. Your Jobs keep running on the cluster meanwhile, and the verdict reads their logs afresh at the end.",
             crate::text::clean(&text)
         );
         self.since = Some(Instant::now());
