@@ -22,6 +22,14 @@ fn whole_node() -> std::sync::RwLockWriteGuard<'static, ()> {
     NODE.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The kit's one `lab-reader` user: the grading test binds it cluster-wide (logs included),
+/// the failures test expects it to lack `pods/log`; they take turns.
+static LAB_READER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lab_reader() -> std::sync::MutexGuard<'static, ()> {
+    LAB_READER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 use common::{Test, kubelab_env, root};
 
 #[test]
@@ -262,6 +270,7 @@ fn grade_a_class_on_a_real_cluster() {
         return;
     };
     let _node = share_node();
+    let _reader = lab_reader();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let kit = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let reader = kit.join("reader.kubeconfig");
@@ -879,6 +888,7 @@ fn real_failures_are_explained_on_a_real_cluster() {
         return;
     };
     let _node = share_node();
+    let _reader = lab_reader();
     let kc = kubeconfig.to_string_lossy().into_owned();
     let (ns, _guard) = fresh_namespace(&kc, "failures");
     let ok = |o: std::process::Output| {
