@@ -7,8 +7,12 @@
 #
 # Usage (KUBECONFIG set, e.g. by ../shared/k8s/up.sh; kubelab built with `cargo build`):
 #   book/record-samples.sh [EXERCISE...]     # default: every exercise with a sample.bundle.json
-# (The race's busy-node run, race/loaded.bundle.json, is the Kubernetes 1.24 recording; see
-# tests/race.rs. Busy neighbours on the single-node 1.36 kit did not reproduce the tie.)
+# (The race's busy-node runs are recorded by hand: race/loaded.bundle.json is the Kubernetes 1.24
+# recording (see tests/race.rs); race/loaded-1.36.bundle.json is the 1.36 kit with a pod of
+# another namespace requesting 700m CPU and a LimitRange giving the race's namespace a 400m
+# default request (the set-up of tests/e2e.rs's the_race_ties_on_a_loaded_node), then
+# `kubelab run race --reference` and `kubelab collect race`. CPU-bound neighbours alone did not
+# slow the kit's kuard stand-in, whose work is sleeps.)
 # Exercises are recorded one after another: a shared node's CPU changes the timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
