@@ -908,3 +908,19 @@ fn a_pod_evicted_mid_run_is_explained() {
     );
     insta::assert_snapshot!("slow_sequential_evicted_live", live.stdout);
 }
+
+/// A Job still running (collected 30 s into the slow-sequential reference on 1.36): its
+/// duration is only how long it has run so far, and the verdict says so instead of "took 30s;
+/// cannot take less than 60 s" as if it had finished early.
+#[test]
+fn a_running_jobs_duration_is_so_far() {
+    let live = Test::new(&[
+        "check",
+        "slow-sequential",
+        "--from",
+        "tests/fixtures/k8s-1.36/running/slow-sequential-30s.bundle.json",
+    ])
+    .expect(1);
+    live.shows("still running: 0 of 1 succeeded")
+        .shows("✗ took-a-minute   the Job took 30.6s so far (it has not completed);");
+}
