@@ -1088,6 +1088,11 @@ fn fresh_namespace(kc: &str, purpose: &str) -> (String, Class) {
 
 /// The name of the first pod in `ns` whose container runs, once there is one.
 fn first_running_pod(kc: &str, ns: &str) -> String {
+    running_pod_other_than(kc, ns, &[])
+}
+
+/// The name of a pod in `ns` that runs and is not being deleted, other than `these`.
+fn running_pod_other_than(kc: &str, ns: &str, these: &[&str]) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     loop {
         let out = kubectl(
@@ -1099,12 +1104,18 @@ fn first_running_pod(kc: &str, ns: &str) -> String {
                 ns,
                 "--field-selector=status.phase=Running",
                 "-o",
-                "jsonpath={.items[0].metadata.name}",
+                "jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{\"\\n\"}{end}",
             ],
         );
-        let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if out.status.success() && !name.is_empty() {
-            return name;
+        let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+        // "NAME " for a pod not being deleted, "NAME TIMESTAMP" for one that is.
+        if let Some(name) = listed
+            .lines()
+            .filter_map(|l| l.strip_suffix(' '))
+            .find(|n| !n.is_empty() && !these.contains(n))
+            .filter(|_| out.status.success())
+        {
+            return name.to_owned();
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -1114,8 +1125,9 @@ fn first_running_pod(kc: &str, ns: &str) -> String {
     }
 }
 
-/// A pod evicted through the eviction API while `kubelab run` watches: the run says so as it
-/// happens, the Job replaces the pod and completes, and the report names the pod that is gone.
+/// A pod evicted through the eviction API while `kubelab run` watches, then its replacement
+/// deleted: the run says so as each happens, the Job replaces them and completes, and the
+/// report names the pods that are gone.
 #[test]
 fn a_pod_evicted_mid_run_is_seen_and_explained() {
     let Some(kubeconfig) = e2e_kubeconfig() else {
@@ -1155,22 +1167,32 @@ fn a_pod_evicted_mid_run_is_seen_and_explained() {
         "{}",
         String::from_utf8_lossy(&evicted.stderr)
     );
-    let out = run.finish(std::time::Duration::from_secs(360));
+    // Then its replacement is deleted outright, as `kubectl delete pod` does.
+    let replacement = running_pod_other_than(&kc, &ns, &[&pod]);
+    let deleted = kubectl(
+        &kc,
+        &["delete", "pod", "-n", &ns, &replacement, "--wait=false"],
+    );
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    let out = run.finish(std::time::Duration::from_secs(480));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stderr.contains(&format!(
-            "[{pod}] evicted (EvictionByEvictionAPI) while running: the Job counts it failed"
-        )),
-        "{}",
-        out.stderr
+    for said in [
+        format!("[{pod}] evicted (EvictionByEvictionAPI) while running: the Job counts it failed"),
+        format!("[{replacement}] deleted while running: the Job counts it failed"),
+    ] {
+        assert!(out.stderr.contains(&said), "{said}: {}", out.stderr);
+    }
+    let mut gone = [pod.as_str(), replacement.as_str()];
+    gone.sort();
+    let line = format!(
+        "gone: {}: created by the Job, since deleted or evicted",
+        gone.join(", ")
     );
-    assert!(
-        out.stdout.contains(&format!(
-            "gone: {pod}: created by the Job, since deleted or evicted"
-        )),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains(&line), "{line}: {}", out.stdout);
 }
 
 /// The API server stopped and started again (the shared/k8s kit's own scripts) while `run`
