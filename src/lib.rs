@@ -14,6 +14,7 @@ pub mod confidence;
 pub mod course;
 pub mod error;
 pub mod facts;
+pub mod follow;
 pub mod grade;
 pub mod junit;
 pub mod lint;

@@ -369,7 +369,7 @@ async fn watch_heat(
 ) -> Result<bool, Error> {
     let started = std::time::Instant::now();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let logs = tokio::spawn(crate::wait::stream_logs(
+    let logs = tokio::spawn(crate::follow::stream_logs(
         client.clone(),
         namespace.to_owned(),
         applied.to_vec(),

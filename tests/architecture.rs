@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
         "live",
         "quiz",
         "wait",
+        "follow",
         "clean",
         "timeline",
         "race",

@@ -1275,13 +1275,11 @@ fn an_api_server_restart_mid_watch_is_survived() {
     std::thread::sleep(std::time::Duration::from_secs(8));
     kit_script(r#"bash "$KIT/up.sh" >/dev/null"#);
 
-    for (what, out) in [
-        ("run", run.finish(std::time::Duration::from_secs(420))),
-        (
-            "check --wait",
-            wait.finish(std::time::Duration::from_secs(420)),
-        ),
-    ] {
+    let outcomes = [
+        run.finish(std::time::Duration::from_secs(420)),
+        wait.finish(std::time::Duration::from_secs(420)),
+    ];
+    for (what, out) in ["run", "check --wait"].iter().zip(&outcomes) {
         assert_eq!(out.code, 0, "{what}: {}{}", out.stdout, out.stderr);
         assert!(
             out.stdout.contains("10/10 points"),
@@ -1299,6 +1297,17 @@ fn an_api_server_restart_mid_watch_is_survived() {
                 out.stderr
             );
         }
+    }
+    let run_log = &outcomes[0].stderr;
+    for item in 1..=10 {
+        let shown = run_log
+            .lines()
+            .filter(|l| l.ends_with(&format!("] Completed item {item}")))
+            .count();
+        assert_eq!(
+            shown, 1,
+            "the live log resumes where it was cut: item {item} once\n{run_log}"
+        );
     }
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap())
         .expect("the progress file is whole");

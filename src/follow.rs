@@ -1,0 +1,175 @@
+//! Following a run's pod logs live (`kubelab run`): each pod's log printed as it is written,
+//! prefixed by its pod like `kubectl logs --prefix`, cleaned of control sequences and bounded;
+//! pods deleted or evicted while running said as it happens. A stream cut while its container
+//! still runs (the API server restarted, a connection dropped) is followed again from its
+//! last line, which the log's own timestamps make exact.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::{AsyncBufReadExt, StreamExt};
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::LogParams;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use tokio::sync::mpsc;
+
+/// Follows the named Jobs' pods as they start, until `stop` fires.
+pub async fn stream_logs(
+    client: Client,
+    namespace: String,
+    jobs: Vec<String>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let pods: Api<Pod> = Api::namespaced(client, &namespace);
+    let selector = format!("job-name in ({})", jobs.join(","));
+    let stream = watcher(pods.clone(), watcher::Config::default().labels(&selector))
+        .default_backoff()
+        .applied_objects();
+    futures::pin_mut!(stream);
+    let (ended_tx, mut ended) = mpsc::unbounded_channel();
+    let mut followers = Followers::default();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            Some((name, last)) = ended.recv() => followers.ended(name, last),
+            next = stream.next() => match next {
+                Some(Ok(pod)) => followers.saw(&pod, &pods, &ended_tx),
+                Some(Err(_)) => continue,
+                None => break,
+            },
+        }
+    }
+    for t in followers.tasks {
+        t.abort();
+    }
+}
+
+/// Whose logs are being followed, whose were followed to their end, and where each stopped.
+#[derive(Default)]
+struct Followers {
+    following: HashSet<String>,
+    /// Pods followed before whose stream ended: the time of the last line printed.
+    stopped_at: HashMap<String, Option<Timestamp>>,
+    said_stopped: HashSet<String>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Followers {
+    fn saw(&mut self, pod: &Pod, api: &Api<Pod>, ended: &mpsc::UnboundedSender<Ended>) {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        if let Some(why) = stopped_while_running(pod)
+            && self.said_stopped.insert(name.clone())
+        {
+            eprintln!(
+                "[{name}] {why} while running: the Job counts it failed and starts a replacement, which does its work again"
+            );
+        }
+        let (running, terminated) = container_states(pod);
+        if self.following.contains(&name) || !(running || terminated) {
+            return;
+        }
+        // A stream that ended is resumed only while the container still runs: then it was
+        // cut, not finished. A container that ended had its log read to the end.
+        let since = match self.stopped_at.get(&name) {
+            Some(_) if !running => return,
+            Some(at) => *at,
+            None => None,
+        };
+        self.following.insert(name.clone());
+        let (api, ended) = (api.clone(), ended.clone());
+        self.tasks.push(tokio::spawn(async move {
+            let last = follow(&api, &name, since).await;
+            let _ = ended.send((name, last));
+        }));
+    }
+
+    fn ended(&mut self, name: String, last: Option<Timestamp>) {
+        self.following.remove(&name);
+        let before = self.stopped_at.get(&name).copied().flatten();
+        self.stopped_at.insert(name, last.or(before));
+    }
+}
+
+/// A follower's end: its pod and the time of the last line it printed.
+type Ended = (String, Option<Timestamp>);
+
+/// Prints one pod's log from `since` (or its start) until the stream ends; the time of the
+/// last line printed. Lines the server repeats at `since` (it has one-second precision) are
+/// skipped by their timestamps.
+async fn follow(api: &Api<Pod>, name: &str, since: Option<Timestamp>) -> Option<Timestamp> {
+    let lp = LogParams {
+        follow: true,
+        limit_bytes: Some(crate::cluster::LOG_LIMIT_BYTES),
+        timestamps: true,
+        since_time: since,
+        ..LogParams::default()
+    };
+    let mut last = since;
+    let Ok(stream) = api.log_stream(name, &lp).await else {
+        return last;
+    };
+    let mut lines = stream.lines();
+    while let Some(Ok(line)) = lines.next().await {
+        let (at, text) = split_timestamp(&line);
+        if let (Some(at), Some(seen)) = (at, last)
+            && at <= seen
+        {
+            continue;
+        }
+        last = at.or(last);
+        eprintln!("[{name}] {}", crate::text::clean(text));
+    }
+    last
+}
+
+/// `2026-12-02T12:00:00.123456789Z text` as its time and text; a line without a timestamp
+/// (a server that ignores `timestamps`) as it is.
+fn split_timestamp(line: &str) -> (Option<Timestamp>, &str) {
+    match line.split_once(' ') {
+        Some((head, text)) => match head.parse::<Timestamp>() {
+            Ok(at) => (Some(at), text),
+            Err(_) => (None, line),
+        },
+        None => match line.parse::<Timestamp>() {
+            Ok(at) => (Some(at), ""),
+            Err(_) => (None, line),
+        },
+    }
+}
+
+/// Whether any container of the pod runs, and whether any has ended.
+fn container_states(pod: &Pod) -> (bool, bool) {
+    let states = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.state.as_ref());
+    let (mut running, mut terminated) = (false, false);
+    for s in states {
+        running |= s.running.is_some();
+        terminated |= s.terminated.is_some();
+    }
+    (running, terminated)
+}
+
+/// A pod being deleted before it finished, and by what: the `DisruptionTarget` condition
+/// names an eviction, a preemption or the kubelet; a plain delete has none.
+pub fn stopped_while_running(pod: &k8s_openapi::api::core::v1::Pod) -> Option<String> {
+    pod.metadata.deletion_timestamp.as_ref()?;
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return None;
+    }
+    let disruption = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "DisruptionTarget"))
+        .and_then(|c| c.reason.clone());
+    Some(match disruption {
+        Some(reason) => format!("evicted ({})", crate::text::clean(&reason)),
+        None => "deleted".to_owned(),
+    })
+}
