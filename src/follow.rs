@@ -173,3 +173,24 @@ pub fn stopped_while_running(pod: &k8s_openapi::api::core::v1::Pod) -> Option<St
         None => "deleted".to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::split_timestamp;
+
+    #[test]
+    fn a_timestamped_line_splits_and_a_plain_one_stays_whole() {
+        let (at, text) = split_timestamp("2026-12-02T11:45:33.123456789Z Completed item 3");
+        assert_eq!(
+            at.map(|t| t.to_string()).as_deref(),
+            Some("2026-12-02T11:45:33.123456789Z")
+        );
+        assert_eq!(text, "Completed item 3");
+        assert_eq!(
+            split_timestamp("Completed item 3"),
+            (None, "Completed item 3")
+        );
+        let (at, text) = split_timestamp("2026-12-02T11:45:33Z");
+        assert!(at.is_some() && text.is_empty());
+    }
+}
