@@ -10,6 +10,16 @@ fn e2e_kubeconfig() -> Option<std::ffi::OsString> {
     std::env::var_os("KUBELAB_E2E_KUBECONFIG").filter(|v| !v.is_empty())
 }
 
+/// The e2e kubeconfig's path, or `None` after saying in one line that the test skips and what
+/// it would have done.
+fn real_cluster(to_do: &str) -> Option<String> {
+    let Some(kubeconfig) = e2e_kubeconfig() else {
+        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to {to_do}");
+        return None;
+    };
+    Some(kubeconfig.to_string_lossy().into_owned())
+}
+
 /// The one node is shared by the tests running at once; the runs that measure timing (the
 /// race's speed-up) or need most of its CPU take it whole.
 static NODE: std::sync::RwLock<()> = std::sync::RwLock::new(());
@@ -34,12 +44,10 @@ use common::{Test, kubelab_env, root};
 
 #[test]
 fn run_check_and_clean_on_a_real_cluster() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run against a real cluster");
+    let Some(kc) = real_cluster("run against a real cluster") else {
         return;
     };
     let _node = share_node();
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let ns = std::env::var("KUBELAB_E2E_NAMESPACE").unwrap_or_else(|_| "default".into());
     let with = |args: &[&str]| Test::new(args).real(&kc, &ns).run();
     let run = with(&[
@@ -265,13 +273,11 @@ fn yaml_docs<T: serde::de::DeserializeOwned>(path: &std::path::Path, kind: &str)
 fn grade_a_class_on_a_real_cluster() {
     use k8s_openapi::api::core::v1::Namespace;
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to grade a class on a real cluster");
+    let Some(kc) = real_cluster("grade a class on a real cluster") else {
         return;
     };
     let _node = share_node();
     let _reader = lab_reader();
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let kit = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let reader = kit.join("reader.kubeconfig");
     if !reader.exists() {
@@ -426,15 +432,11 @@ fn grade_a_class_on_a_real_cluster() {
 /// version 1 (kubectl accepts it; rustls does not) and a kubeconfig trusting another CA.
 #[test]
 fn tls_failures_are_explained_on_a_real_cluster() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to test TLS failures on a real cluster");
+    let Some(kc) = real_cluster("test TLS failures on a real cluster") else {
         return;
     };
     let _node = share_node();
-    let kit = std::path::Path::new(&kubeconfig)
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let kit = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let (ca, ca_key, other_ca) = (
         kit.join("pki/ca.crt"),
         kit.join("pki/ca.key"),
@@ -488,7 +490,7 @@ fn tls_failures_are_explained_on_a_real_cluster() {
         &d("v1.crt"),
     ]);
     let b64 = |path: &str| common::certs::pem_data(std::path::Path::new(path));
-    let admin = std::fs::read_to_string(&kubeconfig).unwrap();
+    let admin = std::fs::read_to_string(&kc).unwrap();
     let replace = |text: &str, key: &str, value: &str| -> String {
         text.lines()
             .map(|l| match l.split_once(&format!("{key}: ")) {
@@ -539,12 +541,10 @@ fn tls_failures_are_explained_on_a_real_cluster() {
 /// reference first, then its own, and is judged PASSED with full points.
 #[test]
 fn a_reference_run_brings_what_it_compares_with() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to run a reference on a real cluster");
+    let Some(kc) = real_cluster("run a reference on a real cluster") else {
         return;
     };
     let _node = share_node();
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let (ns, _guard) = fresh_namespace(&kc, "prereq");
     let r = Test::new(&[
         "run",
@@ -792,11 +792,9 @@ fn prove(kc: &str, ns: &str, course: &kubelab::course::Course, proof: &Proof) ->
 /// more CPU than the node has).
 #[test]
 fn the_course_proves_itself_live() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to prove the course on a real cluster");
+    let Some(kc) = real_cluster("prove the course on a real cluster") else {
         return;
     };
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let course = kubelab::course::Course::load(&root()).expect("course");
     let mut proofs: Vec<Proof> = course
         .exercises()
@@ -883,13 +881,11 @@ fn the_course_proves_itself_live() {
 /// message names the verb and resource), and a namespace that does not exist.
 #[test]
 fn real_failures_are_explained_on_a_real_cluster() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to meet real failures on a real cluster");
+    let Some(kc) = real_cluster("meet real failures on a real cluster") else {
         return;
     };
     let _node = share_node();
     let _reader = lab_reader();
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let (ns, _guard) = fresh_namespace(&kc, "failures");
     let ok = |o: std::process::Output| {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -1130,12 +1126,10 @@ fn running_pod_other_than(kc: &str, ns: &str, these: &[&str]) -> String {
 /// report names the pods that are gone.
 #[test]
 fn a_pod_evicted_mid_run_is_seen_and_explained() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to evict a pod on a real cluster");
+    let Some(kc) = real_cluster("evict a pod on a real cluster") else {
         return;
     };
     let _node = share_node();
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let (ns, _guard) = fresh_namespace(&kc, "evict");
     let run = Test::new(&["run", "slow-sequential", "--reference", "--timeout", "5m"])
         .real(&kc, &ns)
@@ -1202,8 +1196,7 @@ fn a_pod_evicted_mid_run_is_seen_and_explained() {
 /// and root, and takes the node whole: every other test would lose the server too.
 #[test]
 fn an_api_server_restart_mid_watch_is_survived() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to restart a real API server");
+    let Some(kc) = real_cluster("restart a real API server") else {
         return;
     };
     let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
@@ -1214,7 +1207,6 @@ fn an_api_server_restart_mid_watch_is_survived() {
     };
     let kit = std::path::PathBuf::from(kit);
     let _node = whole_node();
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let kit_dir = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let (ns_run, _run_guard) = fresh_namespace(&kc, "restart-run");
     let (ns_wait, _wait_guard) = fresh_namespace(&kc, "restart-wait");
@@ -1325,12 +1317,10 @@ fn an_api_server_restart_mid_watch_is_survived() {
 /// and the overhead each of them pays.
 #[test]
 fn the_race_ties_on_a_loaded_node() {
-    let Some(kubeconfig) = e2e_kubeconfig() else {
-        eprintln!("skipped: set KUBELAB_E2E_KUBECONFIG to race on a loaded real node");
+    let Some(kc) = real_cluster("race on a loaded real node") else {
         return;
     };
     let _node = whole_node();
-    let kc = kubeconfig.to_string_lossy().into_owned();
     let Some(cpu) = node_cpu_millis(&kc).filter(|m| *m > 1000) else {
         eprintln!("skipped: the node's CPU is unknown or too small to load");
         return;
