@@ -108,7 +108,7 @@ struct Outage {
 
 impl Outage {
     fn interrupted(&mut self, e: &watcher::Error, namespace: &str) -> Result<(), Error> {
-        let (code, text) = status_of(e);
+        let (code, text) = crate::cluster::watch_status(e);
         if matches!(code, Some(401 | 403)) {
             return Err(Error::Cluster {
                 message: format!(
@@ -144,22 +144,6 @@ impl Outage {
                 since.elapsed().as_secs()
             );
         }
-    }
-}
-
-/// The API server's status code and message behind a watch error, when it answered; else the
-/// error in words (a connection that failed has no status).
-fn status_of(e: &watcher::Error) -> (Option<u16>, String) {
-    let from_client = |k: &kube::Error| match k {
-        kube::Error::Api(s) => (Some(s.code), s.message.clone()),
-        other => (None, other.to_string()),
-    };
-    match e {
-        watcher::Error::InitialListFailed(k)
-        | watcher::Error::WatchStartFailed(k)
-        | watcher::Error::WatchFailed(k) => from_client(k),
-        watcher::Error::WatchError(s) => (Some(s.code), s.message.clone()),
-        other => (None, other.to_string()),
     }
 }
 

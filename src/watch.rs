@@ -128,10 +128,7 @@ async fn watch_jobs(
                 }
             }
             Ok(_) => {}
-            Err(e)
-                if e.to_string().contains("403")
-                    || e.to_string().to_lowercase().contains("forbidden") =>
-            {
+            Err(e) if crate::cluster::watch_status(&e).0 == Some(403) => {
                 let _ = tx.send(Input::Note(
                     "watching Jobs is not allowed here; checking the cluster every 10 s instead"
                         .into(),

@@ -25,6 +25,22 @@ pub fn explain(e: kube::Error, what: &str, namespace: &str) -> Error {
     }
 }
 
+/// The API server's status code and message behind a watch error, when it answered; else the
+/// error in words (a connection that failed has no status). Watchers ask this, not the
+/// error's text, whether they were refused.
+pub fn watch_status(e: &kube::runtime::watcher::Error) -> (Option<u16>, String) {
+    use kube::runtime::watcher::Error as W;
+    let from_client = |k: &kube::Error| match k {
+        kube::Error::Api(s) => (Some(s.code), s.message.clone()),
+        other => (None, other.to_string()),
+    };
+    match e {
+        W::InitialListFailed(k) | W::WatchStartFailed(k) | W::WatchFailed(k) => from_client(k),
+        W::WatchError(s) => (Some(s.code), s.message.clone()),
+        other => (None, other.to_string()),
+    }
+}
+
 /// What an API status (401, 403, 404, 5xx...) means for the user.
 fn refused(code: u16, message: String, what: &str, namespace: &str) -> Error {
     match code {

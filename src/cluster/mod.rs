@@ -24,7 +24,7 @@ mod advice;
 use advice::chain;
 #[cfg(test)]
 use advice::missing_permission;
-pub use advice::{explain, tls_advice};
+pub use advice::{explain, tls_advice, watch_status};
 
 pub const LOG_LIMIT_BYTES: i64 = 256 * 1024;
 pub const LOG_TAIL_LINES: i64 = 5_000;
