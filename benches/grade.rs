@@ -45,9 +45,9 @@ fn bundles(course: &Course, runtime: &tokio::runtime::Runtime) {
     let dir = tempfile::tempdir().unwrap();
     let ex = course.exercise("image-processor").unwrap();
     let mut snap = common::recorded("k8s-1.36", "u3-image-processor");
-    snap.targets = ex.target_names();
+    snap.targets = ex.target_keys();
     for i in 0..500 {
-        let b = kubelab::live::bundle(ex, Some(format!("learner-{i:03}")), snap.clone());
+        let b = kubelab::bundle::bundle(ex, Some(format!("learner-{i:03}")), snap.clone());
         let path = dir
             .path()
             .join(format!("learner-{i:03}/image-processor.json"));
@@ -63,11 +63,11 @@ fn bundles(course: &Course, runtime: &tokio::runtime::Runtime) {
         }
         println!("  one bundle, {what}: {:?}", t.elapsed() / 50);
     };
-    let read = kubelab::live::read_bundle(&one).unwrap();
+    let read = kubelab::bundle::read_bundle(&one).unwrap();
     phase("read and parse", &|| {
-        drop(kubelab::live::read_bundle(&one).unwrap())
+        drop(kubelab::bundle::read_bundle(&one).unwrap())
     });
-    phase("digest check", &|| assert!(kubelab::live::intact(&read)));
+    phase("digest check", &|| assert!(kubelab::bundle::intact(&read)));
     phase("  of which serialising", &|| {
         drop(serde_json::to_vec(&read.snapshot).unwrap())
     });

@@ -124,14 +124,9 @@ fn main() {
             let client = kube::Client::try_from(config).unwrap();
             let calls = CallCount::default();
             let start = Instant::now();
-            let snapshot = gather(
-                &client,
-                "u3-image-processor",
-                &exercise.target_names(),
-                &calls,
-            )
-            .await
-            .unwrap();
+            let snapshot = gather(&client, "u3-image-processor", &exercise.plan, &calls)
+                .await
+                .unwrap();
             let gathered = start.elapsed();
             let report = kubelab::live::judge(exercise, &snapshot, "bench".into());
             let elapsed = start.elapsed();

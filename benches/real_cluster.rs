@@ -101,7 +101,7 @@ fn main() {
         let (report, n, p) = runtime.block_on(async {
             let (client, namespace) = connect(&target).await.unwrap();
             let count = CallCount::default();
-            let snapshot = gather(&client, &namespace, &exercise.target_names(), &count)
+            let snapshot = gather(&client, &namespace, &exercise.plan, &count)
                 .await
                 .unwrap();
             let pods = snapshot.pods.len();

@@ -54,7 +54,7 @@ pub fn score(unit: &Unit, state: &State, ratings: &[Option<u8>]) -> Vec<Statemen
                         e.id(),
                         fmt_points(l.earned),
                         e.file.points,
-                        if l.mode == "live" {
+                        if l.mode == crate::verdict::Mode::Live {
                             "on the cluster"
                         } else {
                             "offline only"

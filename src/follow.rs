@@ -14,21 +14,25 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
 
-/// Follows the named Jobs' pods as they start, until `stop` fires.
+/// Follows the pods a label selector picks as they start, until `stop` fires. Pods that were
+/// running before `since` (an earlier revision's) are followed from then on, not replayed.
 pub async fn stream_logs(
     client: Client,
     namespace: String,
-    jobs: Vec<String>,
+    selector: String,
+    since: Timestamp,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let pods: Api<Pod> = Api::namespaced(client, &namespace);
-    let selector = format!("job-name in ({})", jobs.join(","));
     let stream = watcher(pods.clone(), watcher::Config::default().labels(&selector))
         .default_backoff()
         .applied_objects();
     futures::pin_mut!(stream);
     let (ended_tx, mut ended) = mpsc::unbounded_channel();
-    let mut followers = Followers::default();
+    let mut followers = Followers {
+        run_started: Some(since),
+        ..Followers::default()
+    };
     loop {
         tokio::select! {
             _ = stop.changed() => break,
@@ -53,6 +57,8 @@ struct Followers {
     stopped_at: HashMap<String, Option<Timestamp>>,
     said_stopped: HashSet<String>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// When the run began: older pods' logs are followed from here.
+    run_started: Option<Timestamp>,
 }
 
 impl Followers {
@@ -61,27 +67,45 @@ impl Followers {
         if let Some(why) = stopped_while_running(pod)
             && self.said_stopped.insert(name.clone())
         {
-            eprintln!(
-                "[{name}] {why} while running: the Job counts it failed and starts a replacement, which does its work again"
-            );
+            eprintln!("[{name}] {why} while running: {}", what_follows(pod));
         }
         let (running, terminated) = container_states(pod);
-        if self.following.contains(&name) || !(running || terminated) {
+        if !(running || terminated) {
             return;
         }
-        // A stream that ended is resumed only while the container still runs: then it was
-        // cut, not finished. A container that ended had its log read to the end.
-        let since = match self.stopped_at.get(&name) {
-            Some(_) if !running => return,
-            Some(at) => *at,
-            None => None,
-        };
-        self.following.insert(name.clone());
-        let (api, ended) = (api.clone(), ended.clone());
-        self.tasks.push(tokio::spawn(async move {
-            let last = follow(&api, &name, since).await;
-            let _ = ended.send((name, last));
-        }));
+        let containers: Vec<String> = pod
+            .spec
+            .iter()
+            .flat_map(|s| s.containers.iter().map(|c| c.name.clone()))
+            .collect();
+        let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        for container in &containers {
+            // One container is shown by its pod's name, as kubectl does; several as pod/container.
+            let shown = if containers.len() == 1 {
+                name.clone()
+            } else {
+                format!("{name}/{container}")
+            };
+            if self.following.contains(&shown) {
+                continue;
+            }
+            // A stream that ended is resumed only while the container still runs: then it
+            // was cut, not finished. A container that ended had its log read to the end.
+            let since = match self.stopped_at.get(&shown) {
+                Some(_) if !running => continue,
+                Some(at) => *at,
+                None => self
+                    .run_started
+                    .filter(|start| created.is_some_and(|c| c < *start)),
+            };
+            self.following.insert(shown.clone());
+            let (api, ended) = (api.clone(), ended.clone());
+            let (pod_name, container) = (name.clone(), container.clone());
+            self.tasks.push(tokio::spawn(async move {
+                let last = follow(&api, &pod_name, &container, &shown, since).await;
+                let _ = ended.send((shown, last));
+            }));
+        }
     }
 
     fn ended(&mut self, name: String, last: Option<Timestamp>) {
@@ -91,14 +115,21 @@ impl Followers {
     }
 }
 
-/// A follower's end: its pod and the time of the last line it printed.
+/// A follower's end: its pod (or pod/container) and the time of the last line it printed.
 type Ended = (String, Option<Timestamp>);
 
 /// Prints one pod's log from `since` (or its start) until the stream ends; the time of the
 /// last line printed. Lines the server repeats at `since` (it has one-second precision) are
 /// skipped by their timestamps.
-async fn follow(api: &Api<Pod>, name: &str, since: Option<Timestamp>) -> Option<Timestamp> {
+async fn follow(
+    api: &Api<Pod>,
+    name: &str,
+    container: &str,
+    shown: &str,
+    since: Option<Timestamp>,
+) -> Option<Timestamp> {
     let lp = LogParams {
+        container: Some(container.to_owned()),
         follow: true,
         limit_bytes: Some(crate::cluster::LOG_LIMIT_BYTES),
         timestamps: true,
@@ -118,7 +149,7 @@ async fn follow(api: &Api<Pod>, name: &str, since: Option<Timestamp>) -> Option<
             continue;
         }
         last = at.or(last);
-        eprintln!("[{name}] {}", crate::text::clean(text));
+        eprintln!("[{shown}] {}", crate::text::clean(text));
     }
     last
 }
@@ -153,6 +184,25 @@ fn container_states(pod: &Pod) -> (bool, bool) {
         terminated |= s.terminated.is_some();
     }
     (running, terminated)
+}
+
+/// What replaces a pod that was deleted or evicted, by what owns it.
+fn what_follows(pod: &Pod) -> &'static str {
+    let owner = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .map(|o| o.kind.as_str());
+    match owner {
+        Some("Job") => {
+            "the Job counts it failed and starts a replacement, which does its work again"
+        }
+        Some("ReplicaSet") => "its ReplicaSet starts a replacement to keep the replica count",
+        Some(_) => "its controller starts a replacement",
+        None => "a bare pod is not replaced: nothing owns it",
+    }
 }
 
 /// A pod being deleted before it finished, and by what: the `DisruptionTarget` condition

@@ -5,6 +5,7 @@
 //! [`report`] prints it. [`cli`] wires commands to that flow.
 
 pub mod book;
+pub mod bundle;
 pub mod check;
 pub mod clean;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod facts;
 pub mod follow;
 pub mod grade;
 pub mod junit;
+pub mod kinds;
 pub mod lint;
 pub mod live;
 pub mod manifest;
@@ -27,8 +29,11 @@ pub mod race;
 pub mod report;
 pub mod run;
 pub mod schema;
+pub mod selector;
 pub mod show;
+pub mod snapshot;
 pub mod state;
+pub mod target;
 pub mod text;
 pub mod timeline;
 pub mod verdict;

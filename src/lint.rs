@@ -107,7 +107,7 @@ fn lint_sample(course: &Course, ex: &crate::course::Exercise, sample: &Sample) -
         ];
     };
     let rerecord = "record it again on a cluster with `book/record-samples.sh EXERCISE`";
-    let bundle = match crate::live::read_bundle(&full) {
+    let bundle = match crate::bundle::read_bundle(&full) {
         Ok(b) => b,
         Err(Error::Io { source, .. }) => {
             return vec![
@@ -117,7 +117,7 @@ fn lint_sample(course: &Course, ex: &crate::course::Exercise, sample: &Sample) -
         }
         Err(e) => return e.diagnostics(),
     };
-    let problem = if !crate::live::intact(&bundle) {
+    let problem = if !crate::bundle::intact(&bundle) {
         Some("was edited after it was collected (its digest does not match)".to_owned())
     } else if bundle.exercise != ex.id() {
         Some(format!("was collected for exercise `{}`", bundle.exercise))

@@ -4,15 +4,14 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Event, Pod};
-use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 
-use crate::check::{Evidence, LiveTarget, Mode};
-use crate::cluster::Snapshot;
+use crate::check::{Evidence, Found, LiveTarget, Mode};
 use crate::course::Exercise;
-use crate::error::{Diagnostic, Error};
-use crate::facts;
+use crate::facts::{self, TargetFacts, relations};
+use crate::kinds::Known;
+use crate::snapshot::Snapshot;
+use crate::target::TargetRef;
 use crate::text::clean;
 use crate::verdict::{CheckReport, PitfallHit};
 
@@ -21,69 +20,63 @@ pub fn judge(exercise: &Exercise, snapshot: &Snapshot, source: String) -> CheckR
     assess(exercise, snapshot, source).0
 }
 
+/// The facts derived per target, by key.
+pub type Derived = BTreeMap<String, TargetFacts>;
+
 /// Judges a snapshot and returns the facts derived per target on the way, for views that
 /// need them too (timeline, predictions, race table) without deriving them again.
-pub fn assess(
-    exercise: &Exercise,
-    snapshot: &Snapshot,
-    source: String,
-) -> (CheckReport, BTreeMap<String, facts::Facts>) {
-    let names = exercise.target_names();
+pub fn assess(exercise: &Exercise, snapshot: &Snapshot, source: String) -> (CheckReport, Derived) {
+    let targets = exercise.targets();
     let mut objects = BTreeMap::new();
     let mut live = BTreeMap::new();
-    let mut all_facts = serde_json::Map::new();
     let mut notes: Vec<String> = snapshot.notes.iter().map(|n| clean(n)).collect();
     let mut pitfalls = Vec::new();
     let mut derived = BTreeMap::new();
-    for name in &names {
-        let f = facts::derive(snapshot, name);
-        if let Some(job) = facts::find_job(snapshot, name) {
-            objects.insert(
-                name.clone(),
-                serde_json::to_value(job).expect("job serialises"),
-            );
-        }
-        let uid = f.uid.clone().unwrap_or_default();
-        let pods = facts::owned_pods(snapshot, &uid);
-        let events = facts::events_for(snapshot, name, &pods);
+    for t in targets {
+        let f = facts::derive(snapshot, t);
+        let pods = relations::pods_of_target(snapshot, t);
+        let events = relations::events_about(snapshot, &relations::related(snapshot, t));
         let logs = log_lines(snapshot, &pods);
-        notes.extend(target_notes(snapshot, name, &f));
+        notes.extend(target_notes(snapshot, t, &f));
         pitfalls.extend(recognise(exercise, &logs, &events, &f));
-        let fj = facts::to_json(&f);
-        all_facts.insert(name.clone(), fj.clone());
-        derived.insert(name.clone(), f);
-        live.insert(
-            name.clone(),
-            LiveTarget {
-                pods: pods
-                    .iter()
-                    .map(|p| serde_json::to_value(p).expect("pod serialises"))
-                    .collect(),
-                logs,
-                events: events
-                    .iter()
-                    .map(|e| serde_json::to_value(e).expect("event serialises"))
-                    .collect(),
-                facts: fj,
+        objects.insert(
+            t.key.clone(),
+            Found {
+                objects: relations::objects_of_target(snapshot, t),
+                selection: t.selector.is_some(),
+                aliases: aliases(targets, t),
             },
         );
+        live.insert(
+            t.key.clone(),
+            LiveTarget {
+                pods: pods.iter().map(|p| to_json(*p)).collect(),
+                logs,
+                events: events.iter().map(|e| to_json(*e)).collect(),
+                facts: f.to_json(),
+                pods_complete: t.is(Known::Job) || t.is(Known::CronJob),
+            },
+        );
+        derived.insert(t.key.clone(), f);
     }
-    let jobs: Vec<Json> = snapshot
-        .jobs
-        .iter()
-        .map(|j| serde_json::to_value(j).expect("job serialises"))
-        .collect();
     let needed: Vec<String> = exercise
         .assertions
         .iter()
         .flat_map(|a| a.variables())
         .collect();
-    let default_target = names.first().cloned().unwrap_or_default();
-    let evidence = Evidence::new(Mode::Live, default_target, objects, live, jobs, &needed);
-    let missing: Vec<String> = names
+    let default_target = targets.first().map(|t| t.key.clone()).unwrap_or_default();
+    let evidence = Evidence::new(
+        Mode::Live,
+        default_target,
+        objects,
+        live,
+        namespace_objects(exercise, snapshot),
+        &needed,
+    );
+    let missing: Vec<String> = targets
         .iter()
-        .filter(|n| !derived.get(*n).is_some_and(|f| f.found))
-        .cloned()
+        .filter(|t| !derived.get(&t.key).is_some_and(TargetFacts::found))
+        .map(|t| t.key.clone())
         .collect();
     let mut report = judge_all(exercise, &evidence, &missing, source);
     if !missing.is_empty() && exercise.assertions.iter().any(|a| a.needs_run()) {
@@ -97,10 +90,44 @@ pub fn assess(
         ));
         report.pending = missing;
     }
-    report.facts = Some(Json::Object(all_facts));
+    report.facts = Some(derived.clone());
     report.pitfalls = pitfalls;
     report.notes = notes;
     (report, derived)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Json {
+    serde_json::to_value(v).expect("API objects serialise")
+}
+
+/// Other names CEL's `objects` knows a target by: `Kind/name`, and its bare name when no
+/// other target has it.
+fn aliases(targets: &[TargetRef], t: &TargetRef) -> Vec<String> {
+    let Some(name) = &t.name else {
+        return Vec::new();
+    };
+    let mut out = vec![format!("{}/{name}", t.kind.kind)];
+    let unique = targets
+        .iter()
+        .filter(|o| o.name.as_ref() == Some(name))
+        .count()
+        == 1;
+    if unique {
+        out.push(name.clone());
+    }
+    out.retain(|a| *a != t.key);
+    out
+}
+
+/// Every object listed in the namespace, by kind, for counting and what must be gone.
+fn namespace_objects(exercise: &Exercise, s: &Snapshot) -> BTreeMap<String, Vec<Json>> {
+    let mut out = BTreeMap::new();
+    for k in &exercise.plan.kinds {
+        if let Ok(Some(api)) = k.resolve_offline() {
+            out.insert(k.kind.clone(), s.objects_of(&api));
+        }
+    }
+    out
 }
 
 /// Every assertion judged, except those about a run that has not happened: pending.
@@ -110,11 +137,7 @@ fn judge_all(
     missing: &[String],
     source: String,
 ) -> CheckReport {
-    let first = exercise
-        .file
-        .targets
-        .first()
-        .map_or("", |t| t.name.as_str());
+    let first = exercise.targets().first().map_or("", |t| t.key.as_str());
     let verdicts = exercise
         .assertions
         .iter()
@@ -150,29 +173,59 @@ fn log_lines(snapshot: &Snapshot, pods: &[&Pod]) -> BTreeMap<String, Vec<String>
         .collect()
 }
 
-/// What the learner should know about a target before reading the verdicts: it is missing,
-/// its pods are gone, or pods that look like its own were ignored.
-fn target_notes(snapshot: &Snapshot, name: &str, f: &facts::Facts) -> Vec<String> {
-    let mut notes = Vec::new();
-    if !f.found {
-        let others: Vec<String> = snapshot
-            .jobs
+/// The names of the objects of a kind in the snapshot, when it was listed.
+fn names_of(s: &Snapshot, t: &TargetRef) -> Option<Vec<String>> {
+    let api = t.api.as_ref()?;
+    s.has_listed(api).then(|| {
+        s.objects_of(api)
             .iter()
-            .filter_map(|j| j.metadata.name.clone())
-            .collect();
-        notes.push(if others.is_empty() {
-            format!(
-                "no Job named {name} in namespace {}; there are no Jobs there",
-                snapshot.namespace
-            )
-        } else {
-            format!(
-                "no Job named {name} in namespace {}; Jobs here: {}",
-                snapshot.namespace,
-                others.join(", ")
-            )
-        });
-    } else if f.pods == 0 && (f.status_succeeded > 0 || f.status_failed > 0) {
+            .filter_map(|o| o.pointer("/metadata/name").and_then(Json::as_str))
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// What the learner should know about a target before reading the verdicts: it is missing
+/// (and what is there instead), its pods are gone, or pods that look like its own were ignored.
+fn target_notes(snapshot: &Snapshot, t: &TargetRef, f: &TargetFacts) -> Vec<String> {
+    let mut notes = Vec::new();
+    let ns = &snapshot.namespace;
+    let kind = &t.kind.kind;
+    match f {
+        TargetFacts::Selection(sel) if !sel.found => notes.push(format!(
+            "expected {} {kind}s labelled {} in namespace {ns}, found {}{}",
+            sel.expected.map_or("some".to_owned(), |n| n.to_string()),
+            sel.selector,
+            sel.matched.len(),
+            if sel.matched.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", sel.matched.join(", "))
+            }
+        )),
+        _ if !f.found() => {
+            let name = t.name.as_deref().unwrap_or("");
+            let others = names_of(snapshot, t).unwrap_or_default();
+            notes.push(if others.is_empty() {
+                format!("no {kind} named {name} in namespace {ns}; there are no {kind}s there")
+            } else {
+                format!(
+                    "no {kind} named {name} in namespace {ns}; {kind}s here: {}",
+                    others.join(", ")
+                )
+            });
+        }
+        _ => {}
+    }
+    if let Some(job) = f.job() {
+        notes.extend(job_notes(&t.key, job));
+    }
+    notes
+}
+
+fn job_notes(name: &str, f: &facts::JobFacts) -> Vec<String> {
+    let mut notes = Vec::new();
+    if f.found && f.pods == 0 && (f.status_succeeded > 0 || f.status_failed > 0) {
         notes.push(format!(
             "the pods of Job {name} are gone (deleted, or removed by ttlSecondsAfterFinished); pod-level checks have nothing to read"
         ));
@@ -197,9 +250,10 @@ fn recognise(
     exercise: &Exercise,
     logs: &BTreeMap<String, Vec<String>>,
     events: &[&Event],
-    f: &facts::Facts,
+    f: &TargetFacts,
 ) -> Vec<PitfallHit> {
     let mut hits = Vec::new();
+    let reasons = f.reasons();
     for (pitfall, re) in &exercise.pitfalls {
         let in_logs = || {
             logs.iter().find_map(|(pod, lines)| {
@@ -220,19 +274,14 @@ fn recognise(
             })
         };
         // The last matching container state, as the runs are in order.
-        let in_runs = || {
-            f.runs
+        let in_states = || {
+            reasons
                 .iter()
-                .flat_map(|r| {
-                    [&r.reason, &r.waiting_reason]
-                        .into_iter()
-                        .flatten()
-                        .filter(|t| re.is_match(t))
-                        .map(|t| (format!("pod {}", r.pod), t.clone()))
-                })
-                .last()
+                .rev()
+                .find(|(_, text)| re.is_match(text))
+                .cloned()
         };
-        if let Some((seen_in, text)) = in_logs().or_else(in_events).or_else(in_runs) {
+        if let Some((seen_in, text)) = in_logs().or_else(in_events).or_else(in_states) {
             hits.push(PitfallHit {
                 id: pitfall.id.clone(),
                 seen_in,
@@ -242,163 +291,4 @@ fn recognise(
         }
     }
     hits
-}
-
-/// Bundle format version: what `kubelab collect` writes and `check --from` reads.
-pub const BUNDLE_VERSION: u32 = 1;
-/// Largest bundle kubelab reads.
-pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// A saved snapshot, for judging later or elsewhere.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Bundle {
-    pub kubelab_bundle: u32,
-    pub exercise: String,
-    /// Who collected it (`kubelab collect --learner`): how a grader tells hand-ins apart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub learner: Option<String>,
-    /// The exercise definition it was collected for ([`exercise_version`]): a bundle made for
-    /// an older or changed exercise is not graded as if it were this one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub course_version: Option<String>,
-    /// `sha256:` of the snapshot's JSON (with the learner and course version when present):
-    /// detects edits (it is a checksum, not a signature).
-    pub digest: String,
-    pub snapshot: Snapshot,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Feeds serialised JSON straight into the hash: no copy of a large snapshot in memory.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn sha256_of_json(value: &impl Serialize) -> String {
-    let mut w = HashWriter(Sha256::new());
-    serde_json::to_writer(&mut w, value).expect("bundle serialises");
-    format!("sha256:{}", hex(&w.0.finalize()))
-}
-
-/// The digest of a snapshot alone: what bundles without a learner id carry.
-pub fn digest(snapshot: &Snapshot) -> String {
-    sha256_of_json(snapshot)
-}
-
-/// What a sealed bundle's digest covers, in this order.
-#[derive(Serialize)]
-struct Sealed<'a> {
-    exercise: &'a str,
-    learner: &'a Option<String>,
-    course_version: &'a Option<String>,
-    snapshot: &'a Snapshot,
-}
-
-/// The digest a bundle should carry: over the snapshot, and over who and what it claims to be
-/// when it says so, so that renaming a hand-in inside the file is detected too.
-pub fn bundle_digest(b: &Bundle) -> String {
-    if b.learner.is_none() && b.course_version.is_none() {
-        return digest(&b.snapshot);
-    }
-    sha256_of_json(&Sealed {
-        exercise: &b.exercise,
-        learner: &b.learner,
-        course_version: &b.course_version,
-        snapshot: &b.snapshot,
-    })
-}
-
-/// A short fingerprint of what an exercise judges (its targets and assertions), so a bundle
-/// records which version of the exercise it was made for.
-pub fn exercise_version(exercise: &Exercise) -> String {
-    let what = serde_json::json!({
-        "id": exercise.id(),
-        "targets": exercise.file.targets,
-        "assertions": exercise.file.assertions,
-    });
-    let hex = sha256_hex(&serde_json::to_vec(&what).expect("exercise serialises"));
-    hex[..16].to_owned()
-}
-
-pub fn bundle(exercise: &Exercise, learner: Option<String>, snapshot: Snapshot) -> Bundle {
-    let mut b = Bundle {
-        kubelab_bundle: BUNDLE_VERSION,
-        exercise: exercise.id().to_owned(),
-        learner,
-        course_version: Some(exercise_version(exercise)),
-        digest: String::new(),
-        snapshot,
-    };
-    b.digest = bundle_digest(&b);
-    b
-}
-
-/// Reads a bundle: bounded size, known version, intact digest.
-pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
-    let shown = path.display().to_string();
-    let bytes = crate::error::read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
-    // The common case, a well-formed bundle of this version, in one parse; anything else is
-    // parsed again step by step to say exactly what is wrong.
-    if let Ok(bundle) = serde_json::from_slice::<Bundle>(&bytes)
-        && bundle.kubelab_bundle == BUNDLE_VERSION
-    {
-        return Ok(bundle);
-    }
-    let head: Json = serde_json::from_slice(&bytes).map_err(|e| {
-        let what = if e.is_eof() {
-            "is truncated"
-        } else {
-            "is not valid JSON"
-        };
-        Error::input(
-            Diagnostic::file(&shown, format!("bundle {what}: {e}"))
-                .at(e.line(), e.column())
-                .with_help("collect it again with `kubelab collect EXERCISE -o FILE`"),
-        )
-    })?;
-    match head.get("kubelab_bundle").and_then(Json::as_u64) {
-        Some(v) if v == u64::from(BUNDLE_VERSION) => {}
-        Some(v) => {
-            return Err(Error::input(
-                Diagnostic::file(&shown, format!("bundle format {v} is not supported (this kubelab reads format {BUNDLE_VERSION})"))
-                    .field("kubelab_bundle")
-                    .with_help("use the kubelab version that collected it, or collect again"),
-            ));
-        }
-        None => {
-            return Err(Error::input(
-                Diagnostic::file(
-                    &shown,
-                    "is not a kubelab bundle (no `kubelab_bundle` version)",
-                )
-                .with_help("bundles are written by `kubelab collect EXERCISE -o FILE`"),
-            ));
-        }
-    }
-    let bundle: Bundle = serde_json::from_value(head).map_err(|e| {
-        Error::input(
-            Diagnostic::file(&shown, format!("bundle content is malformed: {e}"))
-                .with_help("collect it again"),
-        )
-    })?;
-    Ok(bundle)
-}
-
-/// True when the bundle's snapshot is what was collected.
-pub fn intact(bundle: &Bundle) -> bool {
-    bundle_digest(bundle) == bundle.digest
 }

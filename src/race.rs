@@ -6,7 +6,7 @@ use comfy_table::{Cell, Table, presets};
 use serde::Serialize;
 
 use crate::check::format_duration;
-use crate::facts::Facts;
+use crate::facts::JobFacts as Facts;
 
 #[derive(Debug, Serialize)]
 pub struct RaceResult {

@@ -31,8 +31,8 @@ pub struct Progress {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LastVerdict {
     pub passed: bool,
-    /// `offline` or `live`.
-    pub mode: String,
+    /// How it was judged: `offline` or `live`.
+    pub mode: crate::verdict::Mode,
     pub earned: f64,
     pub possible: f64,
     /// RFC 3339 time of the check.

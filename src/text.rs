@@ -23,6 +23,47 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// Hides Secret values wherever text from the cluster may repeat them (a pod that prints its
+/// password, an Event quoting it): each value read from a Secret, and its base64 form, is
+/// replaced by the Secret's name and key. Values shorter than four bytes are not hidden: they
+/// cannot be told from ordinary text.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    values: Vec<(String, String)>,
+}
+
+impl Redactor {
+    pub const MIN_LEN: usize = 4;
+
+    /// Remembers a Secret's value (its decoded bytes and the base64 the API serves).
+    pub fn add(&mut self, value: &[u8], encoded: &str, secret: &str, key: &str) {
+        let label = format!("[value of Secret {secret} key {key}]");
+        let text = String::from_utf8_lossy(value).into_owned();
+        for v in [text.trim().to_owned(), text, encoded.to_owned()] {
+            if v.len() >= Self::MIN_LEN && !self.values.iter().any(|(x, _)| *x == v) {
+                self.values.push((v, label.clone()));
+            }
+        }
+        // Longest first, so that a value containing another is hidden whole.
+        self.values.sort_by_key(|v| std::cmp::Reverse(v.0.len()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The text with every remembered value replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (v, label) in &self.values {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), label);
+            }
+        }
+        out
+    }
+}
+
 /// A count with its noun agreeing: `1 Job`, `2 Jobs`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -56,7 +97,18 @@ pub fn format_duration(d: jiff::SignedDuration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use super::{Redactor, count};
+
+    #[test]
+    fn secret_values_are_hidden_in_text() {
+        let mut r = Redactor::default();
+        r.add(b"s3cr3t-pass", "czNjcjN0LXBhc3M=", "db", "password");
+        r.add(b"abc", "YWJj", "db", "pin");
+        assert_eq!(
+            r.scrub("password is s3cr3t-pass (czNjcjN0LXBhc3M=), pin abc"),
+            "password is [value of Secret db key password] ([value of Secret db key password]), pin abc"
+        );
+    }
 
     #[test]
     fn counts_agree_with_their_nouns() {

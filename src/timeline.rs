@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::facts::{Facts, Run};
+use crate::facts::{JobFacts as Facts, Run};
 use crate::text::clean;
 
 /// The time span shown: from the Job's start to the last event of any pod.

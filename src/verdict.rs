@@ -2,24 +2,35 @@
 //! one verdict per assertion, and the exercise's report with its score. The judge fills these
 //! in; the report, the gradebook, JUnit and the book render them.
 
-use serde::Serialize;
-use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::Diagnostic;
+use crate::facts::TargetFacts;
 
 /// Version of the JSON shapes; bumped only on incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Where evidence came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Offline,
     Live,
 }
 
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Offline => "offline",
+            Mode::Live => "live",
+        })
+    }
+}
+
 /// What a verdict says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -101,13 +112,13 @@ pub struct CheckReport {
     pub assertions: Vec<Verdict>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pitfalls: Vec<PitfallHit>,
-    /// Derived facts per target (live only).
+    /// Derived facts per target key (live only), typed by kind.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub facts: Option<Json>,
+    pub facts: Option<BTreeMap<String, TargetFacts>>,
     /// Informational notes (e.g. how the evidence was gathered).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// Target Jobs that have not run yet: their assertions are pending, not judged.
+    /// Targets not there yet: their assertions are pending, not judged.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<String>,
 }

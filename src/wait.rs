@@ -1,16 +1,29 @@
-//! `check --wait`: watch the target Jobs (a kube-rs watcher, not polling) until each has a
-//! terminal condition or the time is up, showing succeeded/completions, active and failed.
-//! A terminal gets one live progress line; logs and pipes get a plain line per change.
+//! Waiting until what was applied (or an exercise's targets) has settled: a Job finished, a
+//! Pod ready or finished, a Deployment's rollout complete or stuck, a CronJob's first run
+//! finished, a Service with ready endpoints; or stuck in a way waiting will not cure (an image
+//! that cannot be pulled, a configuration the container cannot start with, a schedule that
+//! fires after the time limit). Watches (kube-rs watchers, never polling) feed a local
+//! snapshot, and the same facts `check` derives say where each object stands. A terminal gets
+//! one live progress line; logs and pipes get a plain line per change.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
-use k8s_openapi::api::batch::v1::Job;
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client};
+use kube::{Api, Client, Resource};
 
 use crate::error::Error;
+use crate::facts::{self, TargetFacts};
+use crate::kinds::{KindRef, Known};
+use crate::snapshot::Snapshot;
+use crate::target::TargetRef;
 
 /// One line of progress for a Job.
 pub fn progress_line(job: &Job) -> String {
@@ -49,34 +62,263 @@ pub fn finished(job: &Job) -> Option<String> {
         })
 }
 
-/// Waits, at most `limit`, until every named Job that exists has finished (an exercise may
-/// name Jobs the learner has not run here, e.g. the one it is compared with). Returns normally
-/// on timeout (the caller judges what there is) after saying so.
-pub async fn wait_for_jobs(
+/// An object to wait for.
+#[derive(Debug, Clone)]
+pub struct Awaited {
+    pub kind: Known,
+    pub name: String,
+}
+
+impl Awaited {
+    /// The named targets of kinds that have something to wait for.
+    pub fn targets(targets: &[TargetRef]) -> Vec<Awaited> {
+        targets
+            .iter()
+            .filter_map(|t| {
+                Some(Awaited {
+                    kind: t.known()?,
+                    name: t.name.clone()?,
+                })
+            })
+            .filter(|a| !a.kind.watched().is_empty())
+            .collect()
+    }
+
+    fn target(&self) -> TargetRef {
+        TargetRef {
+            key: self.name.clone(),
+            kind: KindRef::new(self.kind.name()),
+            api: Some(self.kind.api_kind()),
+            name: Some(self.name.clone()),
+            selector: None,
+            selector_text: None,
+            count: None,
+        }
+    }
+}
+
+impl Known {
+    /// The kinds to watch to see where an object of this kind stands.
+    fn watched(self) -> &'static [Known] {
+        use Known::*;
+        match self {
+            Job => &[Job],
+            Pod => &[Pod],
+            Deployment => &[Deployment, ReplicaSet, Pod],
+            CronJob => &[CronJob, Job],
+            Service => &[Service, EndpointSlice, Pod],
+            _ => &[],
+        }
+    }
+}
+
+/// Where one object stands: its progress line, and what it settled as, once it has.
+enum Standing {
+    Absent,
+    Seen {
+        progress: String,
+        settled: Option<String>,
+    },
+}
+
+/// Where an object stands in the snapshot. `others_settled`: every other object has settled
+/// (a Service with no ready endpoint then waits no longer).
+fn standing(
+    s: &Snapshot,
+    a: &Awaited,
+    deadline: jiff::Timestamp,
+    others_settled: bool,
+) -> Standing {
+    if a.kind == Known::Job {
+        return match s
+            .jobs
+            .iter()
+            .find(|j| j.metadata.name.as_deref() == Some(&a.name))
+        {
+            None => Standing::Absent,
+            Some(j) => Standing::Seen {
+                progress: progress_line(j),
+                settled: finished(j).map(|end| format!("{}: {end}", a.name)),
+            },
+        };
+    }
+    let f = facts::derive(s, &a.target());
+    if !f.found() {
+        return Standing::Absent;
+    }
+    let line = format!("{}/{}: {}", a.kind.name(), a.name, f.state());
+    let settled = match &f {
+        TargetFacts::Pod(p) => {
+            p.phase == "Succeeded"
+                || p.phase == "Failed"
+                || p.ready
+                || p.stuck().is_some()
+                || p.restarts >= 3
+        }
+        TargetFacts::Deployment(d) => {
+            d.rollout_complete
+                || d.rollout_stuck
+                || d.paused
+                || d.pods
+                    .iter()
+                    .any(|p| p.stuck().is_some() || p.restarts >= 3)
+        }
+        TargetFacts::CronJob(c) => {
+            c.jobs.iter().any(|j| j.complete || j.failed)
+                || c.suspended
+                || c.schedule_error.is_some()
+                || c.next_runs.first().is_none_or(|n| {
+                    c.jobs.is_empty() && n.parse::<jiff::Timestamp>().is_ok_and(|t| t > deadline)
+                })
+        }
+        TargetFacts::Service(svc) => svc.ready > 0 || others_settled,
+        _ => true,
+    };
+    Standing::Seen {
+        settled: settled.then(|| line.clone()),
+        progress: line,
+    }
+}
+
+type Changes = Pin<Box<dyn Stream<Item = Result<Change, watcher::Error>> + Send>>;
+
+/// One watch event, of one kind.
+enum Change {
+    Pod(Box<watcher::Event<Pod>>),
+    Job(Box<watcher::Event<Job>>),
+    CronJob(Box<watcher::Event<CronJob>>),
+    Deployment(Box<watcher::Event<Deployment>>),
+    ReplicaSet(Box<watcher::Event<ReplicaSet>>),
+    Service(Box<watcher::Event<Service>>),
+    EndpointSlice(Box<watcher::Event<EndpointSlice>>),
+}
+
+fn watch<K>(client: &Client, ns: &str, wrap: fn(Box<watcher::Event<K>>) -> Change) -> Changes
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), ns);
+    Box::pin(
+        watcher(api, watcher::Config::default())
+            .default_backoff()
+            .map(move |e| e.map(|ev| wrap(Box::new(ev)))),
+    )
+}
+
+/// Applies one watch event to a list: upsert by name, remove, or start over.
+fn apply_event<K: Resource + Clone>(list: &mut Vec<K>, ev: watcher::Event<K>) {
+    let name = |k: &K| k.meta().name.clone();
+    match ev {
+        watcher::Event::Init => list.clear(),
+        watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
+            match list.iter_mut().find(|x| name(x) == name(&o)) {
+                Some(slot) => *slot = o,
+                None => list.push(o),
+            }
+        }
+        watcher::Event::Delete(o) => list.retain(|x| name(x) != name(&o)),
+        watcher::Event::InitDone => {}
+    }
+}
+
+impl Change {
+    fn into(self, s: &mut Snapshot) {
+        match self {
+            Change::Pod(e) => apply_event(&mut s.pods, *e),
+            Change::Job(e) => apply_event(&mut s.jobs, *e),
+            Change::CronJob(e) => apply_event(&mut s.cron_jobs, *e),
+            Change::Deployment(e) => apply_event(&mut s.deployments, *e),
+            Change::ReplicaSet(e) => apply_event(&mut s.replica_sets, *e),
+            Change::Service(e) => apply_event(&mut s.services, *e),
+            Change::EndpointSlice(e) => apply_event(&mut s.endpoint_slices, *e),
+        }
+    }
+}
+
+fn streams(client: &Client, ns: &str, objects: &[Awaited]) -> Vec<Changes> {
+    let kinds: Vec<Known> = objects
+        .iter()
+        .flat_map(|a| a.kind.watched().iter().copied())
+        .collect();
+    watches(client, ns, kinds)
+}
+
+/// One watch per kind (of those kubelab watches: Pods, Jobs, CronJobs, Deployments,
+/// ReplicaSets, Services, EndpointSlices); a change of any yields `Ok(())`.
+pub fn changes(
+    client: &Client,
+    ns: &str,
+    kinds: Vec<Known>,
+) -> impl Stream<Item = Result<(), watcher::Error>> + Send + use<> {
+    futures::stream::select_all(watches(client, ns, kinds)).map(|c| c.map(|_| ()))
+}
+
+fn watches(client: &Client, ns: &str, mut kinds: Vec<Known>) -> Vec<Changes> {
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .filter_map(|k| {
+            Some(match k {
+                Known::Pod => watch(client, ns, Change::Pod),
+                Known::Job => watch(client, ns, Change::Job),
+                Known::CronJob => watch(client, ns, Change::CronJob),
+                Known::Deployment => watch(client, ns, Change::Deployment),
+                Known::ReplicaSet => watch(client, ns, Change::ReplicaSet),
+                Known::Service => watch(client, ns, Change::Service),
+                Known::EndpointSlice => watch(client, ns, Change::EndpointSlice),
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+/// Waits, at most `limit`, until every awaited object that exists has settled (an exercise
+/// may name objects the learner has not made here, e.g. the Job it is compared with).
+/// Returns normally on timeout (the caller judges what there is) after saying so.
+pub async fn until_settled(
     client: &Client,
     namespace: &str,
-    names: &[String],
+    objects: &[Awaited],
     limit: jiff::SignedDuration,
 ) -> Result<(), Error> {
-    let api: Api<Job> = Api::namespaced(client.clone(), namespace);
+    if objects.is_empty() {
+        return Ok(());
+    }
     let limit = Duration::from_secs_f64(limit.as_secs_f64().max(0.0));
+    let deadline = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs_f64(limit.as_secs_f64()))
+        .unwrap_or(jiff::Timestamp::MAX);
     let mut progress = Progress::new();
     let mut outage = Outage::default();
-    let stream = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .applied_objects();
-    futures::pin_mut!(stream);
+    let mut changes = futures::stream::select_all(streams(client, namespace, objects));
+    let mut snapshot = Snapshot::default();
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
     let outcome = tokio::time::timeout(limit, async {
         loop {
-            match stream.try_next().await {
-                Ok(Some(job)) => {
-                    outage.over();
-                    if progress.saw(&job, names) {
-                        return Ok(());
+            tokio::select! {
+                next = changes.next() => match next {
+                    Some(Ok(change)) => {
+                        outage.over();
+                        change.into(&mut snapshot);
                     }
-                }
-                Ok(None) => return Ok(()),
-                Err(e) => outage.interrupted(&e, namespace)?,
+                    Some(Err(e)) => {
+                        outage.interrupted(&e, namespace)?;
+                        continue;
+                    }
+                    None => return Ok(()),
+                },
+                // Time passes: a CronJob's next run may now lie past the limit.
+                _ = tick.tick() => snapshot.gathered_at = jiff::Timestamp::now().to_string(),
+            }
+            snapshot.gathered_at = jiff::Timestamp::now().to_string();
+            if progress.saw(&snapshot, objects, deadline) {
+                return Ok(());
             }
         }
     })
@@ -112,11 +354,11 @@ impl Outage {
         if matches!(code, Some(401 | 403)) {
             return Err(Error::Cluster {
                 message: format!(
-                    "watching Jobs in {namespace} was refused ({}): {}",
+                    "watching in {namespace} was refused ({}): {}",
                     code.unwrap_or_default(),
                     crate::text::clean(&text)
                 ),
-                help: Some("the grader needs watch on jobs; without it, run `kubelab check` again later without --wait".into()),
+                help: Some("the grader needs watch on what it waits for (deploy/kubelab-reader.yaml grants it); without it, run `kubelab check` again later without --wait".into()),
             });
         }
         if self.since.is_some() {
@@ -124,13 +366,13 @@ impl Outage {
         }
         if code == Some(410) || text.contains("too old resource version") {
             eprintln!(
-                "watch expired ({}); listing the Jobs again",
+                "watch expired ({}); listing again",
                 crate::text::clean(&text)
             );
             return Ok(());
         }
         eprintln!(
-            "lost the API server ({}); retrying until it answers. Your Jobs keep running on the cluster meanwhile, and the verdict reads their logs afresh at the end.",
+            "lost the API server ({}); retrying until it answers. Your work keeps running on the cluster meanwhile, and the verdict reads the logs afresh at the end.",
             crate::text::clean(&text)
         );
         self.since = Some(Instant::now());
@@ -148,13 +390,12 @@ impl Outage {
 }
 
 /// What the learner sees while waiting: a spinner on a terminal, otherwise one line per
-/// change; and which Jobs have finished.
+/// change; and which objects have settled.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     start: Instant,
-    done: Vec<String>,
-    seen: Vec<String>,
-    last_line: String,
+    last: BTreeMap<String, String>,
+    settled: Vec<String>,
 }
 
 impl Progress {
@@ -167,43 +408,58 @@ impl Progress {
         Progress {
             bar,
             start: Instant::now(),
-            done: Vec::new(),
-            seen: Vec::new(),
-            last_line: String::new(),
+            last: BTreeMap::new(),
+            settled: Vec::new(),
         }
     }
 
-    /// Shows a Job's progress; true once every Job seen has finished.
-    fn saw(&mut self, job: &Job, names: &[String]) -> bool {
-        let Some(name) = job.metadata.name.clone() else {
-            return false;
-        };
-        if !names.contains(&name) {
-            return false;
-        }
-        if !self.seen.contains(&name) {
-            self.seen.push(name.clone());
-        }
-        let line = format!(
-            "{} ({}s)",
-            progress_line(job),
-            self.start.elapsed().as_secs()
-        );
-        match &self.bar {
-            Some(pb) => pb.set_message(line.clone()),
-            None if line != self.last_line => eprintln!("{line}"),
-            None => {}
-        }
-        self.last_line = line;
-        let Some(end) = finished(job) else {
-            return false;
-        };
-        if !self.done.contains(&name) {
-            if self.bar.is_none() {
-                eprintln!("{name}: {end}");
+    /// Shows each object's progress; true once every object there has settled.
+    fn saw(&mut self, s: &Snapshot, objects: &[Awaited], deadline: jiff::Timestamp) -> bool {
+        let mut there = 0;
+        let mut all_settled = true;
+        for pass in 0..2 {
+            // A Service settles once the rest has: judge the others first.
+            let others_settled = pass == 1 && all_settled;
+            for a in objects {
+                if (a.kind == Known::Service) != (pass == 1) {
+                    continue;
+                }
+                let Standing::Seen { progress, settled } = standing(s, a, deadline, others_settled)
+                else {
+                    continue;
+                };
+                there += 1;
+                self.show(&a.name, progress);
+                match settled {
+                    None => all_settled = false,
+                    Some(line) if !self.settled.contains(&a.name) => {
+                        if self.bar.is_none() && a.kind == Known::Job {
+                            eprintln!("{line}");
+                        }
+                        self.settled.push(a.name.clone());
+                    }
+                    Some(_) => {}
+                }
             }
-            self.done.push(name);
         }
-        self.seen.iter().all(|n| self.done.contains(n))
+        there > 0 && all_settled
     }
+
+    fn show(&mut self, name: &str, line: String) {
+        let shown = format!("{line} ({}s)", self.start.elapsed().as_secs());
+        if self.last.get(name) == Some(&line) {
+            return;
+        }
+        match &self.bar {
+            Some(pb) => pb.set_message(shown),
+            None if a_job_line(&line) => eprintln!("{shown}"),
+            None => eprintln!("{line}"),
+        }
+        self.last.insert(name.to_owned(), line);
+    }
+}
+
+/// Job lines carry the time so far, as they always have.
+fn a_job_line(line: &str) -> bool {
+    line.contains(" succeeded, ") && line.contains(" active, ")
 }

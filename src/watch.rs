@@ -1,7 +1,7 @@
 //! `kubelab watch`: rustlings' watch mode, driven by the learner's file and the cluster. The
-//! file is checked offline whenever it changes (notify), the exercise's Jobs are judged again
-//! whenever they change (a kube-rs watcher, falling back to polling with a message when watches
-//! are not allowed), and the current verdicts are shown in place. Keys: h hint, n next, q quit
+//! file is checked offline whenever it changes (notify), the exercise is judged again whenever
+//! an object of its kinds changes (kube-rs watchers, falling back to polling with a message
+//! when watches are not allowed), and the current verdicts are shown in place. Keys: h hint, n next, q quit
 //! (on a terminal single keys; otherwise lines on standard input).
 
 use std::io::{BufRead, IsTerminal};
@@ -9,9 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::batch::v1::Job;
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client};
+use kube::Client;
 use tokio::sync::mpsc;
 
 use crate::course::{Course, Exercise};
@@ -103,35 +101,26 @@ fn watch_file(
     Some(w)
 }
 
-async fn watch_jobs(
+/// Sends `ClusterChanged` whenever an object of the exercise's kinds changes in the
+/// namespace (one watch per kind); polls every 10 s, saying so, when watching is refused.
+async fn watch_cluster(
     client: Client,
     namespace: String,
-    names: Vec<String>,
+    kinds: Vec<crate::kinds::Known>,
     tx: mpsc::UnboundedSender<Input>,
 ) {
-    let api: Api<Job> = Api::namespaced(client.clone(), &namespace);
-    let stream = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .applied_objects();
+    let stream = crate::wait::changes(&client, &namespace, kinds);
     futures::pin_mut!(stream);
     while let Some(ev) = stream.next().await {
         match ev {
-            Ok(job)
-                if job
-                    .metadata
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| names.contains(n)) =>
-            {
+            Ok(()) => {
                 if tx.send(Input::ClusterChanged).is_err() {
                     return;
                 }
             }
-            Ok(_) => {}
             Err(e) if crate::cluster::watch_status(&e).0 == Some(403) => {
                 let _ = tx.send(Input::Note(
-                    "watching Jobs is not allowed here; checking the cluster every 10 s instead"
-                        .into(),
+                    "watching is not allowed here; checking the cluster every 10 s instead".into(),
                 ));
                 loop {
                     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -143,6 +132,23 @@ async fn watch_jobs(
             Err(_) => {}
         }
     }
+}
+
+/// Watches the kinds the exercise reads (Events aside) in the namespace.
+fn watch_exercise(
+    client: &Client,
+    ns: &str,
+    ex: &Exercise,
+    tx: mpsc::UnboundedSender<Input>,
+) -> impl std::future::Future<Output = ()> + Send + use<> {
+    let kinds = ex
+        .plan
+        .kinds
+        .iter()
+        .filter_map(crate::kinds::KindRef::known)
+        .filter(|k| *k != crate::kinds::Known::Event)
+        .collect();
+    watch_cluster(client.clone(), ns.to_owned(), kinds, tx)
 }
 
 /// The watch screen; in a terminal too short for the full reports (`size` is columns and
@@ -222,7 +228,7 @@ fn judge_live(
     let (client, ns) = connection?;
     Some(runtime.block_on(async {
         let calls = crate::cluster::CallCount::default();
-        let snap = crate::cluster::gather(client, ns, &ex.target_names(), &calls).await?;
+        let snap = crate::cluster::gather(client, ns, &ex.plan, &calls).await?;
         Ok(crate::live::judge(ex, &snap, format!("namespace {ns}")))
     }))
 }
@@ -308,14 +314,9 @@ pub fn run(
             .clone()
             .unwrap_or_else(|| PathBuf::from(&ex.file.learner_file));
         let _file_watch = watch_file(path.clone(), tx.clone());
-        let job_watch = connection.as_ref().map(|(client, ns)| {
-            runtime.spawn(watch_jobs(
-                client.clone(),
-                ns.clone(),
-                ex.target_names(),
-                tx.clone(),
-            ))
-        });
+        let job_watch = connection
+            .as_ref()
+            .map(|(client, ns)| runtime.spawn(watch_exercise(client, ns, ex, tx.clone())));
         let check_file = || check_file(ex, &path);
         let judge_live = || judge_live(runtime, connection.as_ref(), ex);
         let mut offline = check_file();

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom first (ARCHITECTURE.md, "Layers").
 const LAYERS: &[&[&str]] = &[
     &[
-        "error", "text", "model", "verdict", "yaml", "schema", "state",
+        "error", "text", "model", "kinds", "selector", "target", "snapshot", "facts", "verdict",
+        "yaml", "schema", "state",
     ],
     &["check", "report"],
     &["course"],
-    &["manifest", "cluster", "facts"],
+    &["manifest", "cluster", "bundle"],
     &[
         "offline",
         "live",

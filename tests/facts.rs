@@ -4,7 +4,7 @@
 mod common;
 
 use common::recorded;
-use kubelab::facts::derive;
+use kubelab::facts::job::derive;
 
 #[test]
 fn resource_limits_show_as_fewer_running_than_active() {

@@ -363,16 +363,16 @@ fn bundle_of(
     exercise: &str,
     learner: Option<&str>,
     gathered_at: &str,
-) -> kubelab::live::Bundle {
+) -> kubelab::bundle::Bundle {
     let course = kubelab::course::Course::load(&root()).unwrap();
     let ex = course.exercise(exercise).unwrap();
     let mut snap = recorded("k8s-1.36", run);
     snap.gathered_at = gathered_at.into();
     snap.cluster.kube_system_uid = Some("uid-of-k8s-1.36".into());
-    kubelab::live::bundle(ex, learner.map(str::to_owned), snap)
+    kubelab::bundle::bundle(ex, learner.map(str::to_owned), snap)
 }
 
-fn hand_in(dir: &Path, name: &str, b: &kubelab::live::Bundle) {
+fn hand_in(dir: &Path, name: &str, b: &kubelab::bundle::Bundle) {
     let path = dir.join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, serde_json::to_vec_pretty(b).unwrap()).unwrap();
@@ -430,7 +430,7 @@ fn handed_in_bundles_are_graded_and_checked_for_integrity() {
         on_time,
     );
     old.course_version = Some("0123456789abcdef".into());
-    old.digest = kubelab::live::bundle_digest(&old);
+    old.digest = kubelab::bundle::bundle_digest(&old);
     hand_in(&b, "mallory/unreliable-workers.json", &old);
     // From another cluster than the roster says.
     let mut other = bundle_of(
@@ -440,7 +440,7 @@ fn handed_in_bundles_are_graded_and_checked_for_integrity() {
         on_time,
     );
     other.snapshot.cluster.kube_system_uid = Some("uid-of-another-cluster".into());
-    other.digest = kubelab::live::bundle_digest(&other);
+    other.digest = kubelab::bundle::bundle_digest(&other);
     hand_in(&b, "carol/dynamic-workload.json", &other);
     std::fs::write(b.join("carol/notes.json"), "{not json").unwrap();
     // A bundle of one exercise handed in under another exercise's name.

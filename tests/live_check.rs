@@ -332,7 +332,7 @@ fn bundles_round_trip_and_detect_tampering() {
     let future = dir.path().join("f.json");
     std::fs::write(
         &future,
-        text.replacen("\"kubelab_bundle\": 1", "\"kubelab_bundle\": 7", 1),
+        text.replacen("\"kubelab_bundle\": 2", "\"kubelab_bundle\": 7", 1),
     )
     .unwrap();
     let r = kubelab_env(
@@ -570,7 +570,7 @@ fn run_applies_with_labels_watches_judges_and_compares_predictions() {
                 || r.starts_with("POST ")
                 || r.starts_with("PUT "))
         );
-        assert!(live.stderr.contains("applied parallel-processing in namespace watch-parallel-processing (labels kubelab.dev/exercise=parallel-processing"), "{}", live.stderr);
+        assert!(live.stderr.contains("applied Job/parallel-processing in namespace watch-parallel-processing (labels kubelab.dev/exercise=parallel-processing"), "{}", live.stderr);
         assert!(
             live.stderr.contains("parallel-processing: Complete"),
             "{}",
@@ -923,4 +923,60 @@ fn a_running_jobs_duration_is_so_far() {
     .expect(1);
     live.shows("still running: 0 of 1 succeeded")
         .shows("✗ took-a-minute   the Job took 30.6s so far (it has not completed);");
+}
+
+/// Bundles of the first format (Jobs, Pods and Events only: `kubelab_bundle: 1`) still read,
+/// verify their digest and judge exactly as the same run collected in format 2.
+#[test]
+fn first_format_bundles_still_read_and_judge_the_same() {
+    let course = kubelab::course::Course::load(&root()).unwrap();
+    let pairs = [
+        (
+            "image-processor--sample.bundle.json",
+            "image-processor/sample.bundle.json",
+            "image-processor",
+        ),
+        (
+            "race--loaded.bundle.json",
+            "race/loaded.bundle.json",
+            "race",
+        ),
+    ];
+    for (old, new, exercise) in pairs {
+        let v1 = kubelab::bundle::read_bundle(&root().join("tests/fixtures/bundles-v1").join(old))
+            .unwrap();
+        let v2 =
+            kubelab::bundle::read_bundle(&root().join("units/03-parallel-processing").join(new))
+                .unwrap();
+        assert_eq!((v1.kubelab_bundle, v2.kubelab_bundle), (1, 2), "{old}");
+        assert!(
+            kubelab::bundle::intact(&v1) && kubelab::bundle::intact(&v2),
+            "{old}"
+        );
+        let ex = course.exercise(exercise).unwrap();
+        let verdicts = |b: &kubelab::bundle::Bundle| {
+            kubelab::live::judge(ex, &b.snapshot, String::new())
+                .assertions
+                .iter()
+                .map(|v| (v.id.clone(), v.status, v.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(verdicts(&v1), verdicts(&v2), "{old}");
+    }
+    // Every bundle the course ships, of either format, reads and is intact.
+    for unit in std::fs::read_dir(root().join("units")).unwrap() {
+        for ex in std::fs::read_dir(unit.unwrap().path()).unwrap() {
+            let dir = ex.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let p = f.unwrap().path();
+                if p.to_string_lossy().ends_with(".bundle.json") {
+                    let b = kubelab::bundle::read_bundle(&p).unwrap();
+                    assert!(kubelab::bundle::intact(&b), "{}", p.display());
+                }
+            }
+        }
+    }
 }

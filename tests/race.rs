@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use common::apiserver::{ApiServer, Scenario};
 use common::{kubelab_env, recorded, root};
-use kubelab::facts::derive;
+use kubelab::facts::job::derive;
 
 fn table(version: &str, race: &str) -> String {
     let serial = derive(&recorded(version, &format!("{race}/oneshot")), "oneshot");

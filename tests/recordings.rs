@@ -253,7 +253,7 @@ fn clean_deletes_only_what_is_labelled() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .contains("deleted in namespace learner: oneshot, parallel"),
+            .contains("deleted in namespace learner: Job/oneshot, Job/parallel"),
         "{}",
         run.stdout
     );
@@ -278,7 +278,7 @@ fn clean_deletes_only_what_is_labelled() {
     assert_eq!(run.code, 0);
     assert!(
         run.stdout
-            .contains("would delete in namespace learner: oneshot, parallel"),
+            .contains("would delete in namespace learner: Job/oneshot, Job/parallel"),
         "{}",
         run.stdout
     );

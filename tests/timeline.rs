@@ -4,7 +4,7 @@
 mod common;
 
 use common::recorded;
-use kubelab::facts::derive;
+use kubelab::facts::job::derive;
 use kubelab::timeline::{render_svg, render_terminal};
 
 const RUNS: &[(&str, &str, &str)] = &[

@@ -189,7 +189,7 @@ fn falls_back_to_polling_when_watching_is_forbidden() {
         &state,
     );
     let screen =
-        s.wait_for("watching Jobs is not allowed here; checking the cluster every 10 s instead");
+        s.wait_for("watching is not allowed here; checking the cluster every 10 s instead");
     assert!(
         screen.contains("live check of namespace u3-image-processor"),
         "{screen}"

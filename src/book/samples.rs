@@ -1,5 +1,6 @@
 //! "What a run looks like": the exercise's recorded runs (`samples`), judged now by the same
-//! live path as `kubelab check --from`, with each Job's pod timeline and the verdicts.
+//! live path as `kubelab check --from`, with each Job's pod timeline, and for every kind what
+//! happened and the verdicts.
 
 use std::fmt::Write as _;
 
@@ -20,12 +21,16 @@ pub fn section(course: &Course, ex: &Exercise) -> Result<String, Error> {
                 ex.path, sample.bundle
             ))
         })?;
-        let bundle = crate::live::read_bundle(&full)?;
+        let bundle = crate::bundle::read_bundle(&full)?;
         let source = format!("the recorded run {shown}");
         let (report, facts) = crate::live::assess(ex, &bundle.snapshot, source);
         let _ = writeln!(md, "{}\n", sample.caption.trim());
         durations(&mut md, &facts);
-        for (job, f) in facts.iter().filter(|(_, f)| f.found) {
+        for (job, f) in facts
+            .iter()
+            .filter_map(|(k, f)| Some((k, f.job()?)))
+            .filter(|(_, f)| f.found)
+        {
             let _ = writeln!(
                 md,
                 "<figure class=\"kl-timeline\">\n{}<figcaption>Job <code>{}</code>: each row is a pod (waiting, then running); below, how many were active at once.</figcaption>\n</figure>\n",
@@ -48,8 +53,12 @@ pub fn section(course: &Course, ex: &Exercise) -> Result<String, Error> {
 }
 
 /// The measured durations, side by side when the exercise compares Jobs.
-fn durations(md: &mut String, facts: &std::collections::BTreeMap<String, crate::facts::Facts>) {
-    let found: Vec<_> = facts.iter().filter(|(_, f)| f.found).collect();
+fn durations(md: &mut String, facts: &crate::live::Derived) {
+    let found: Vec<_> = facts
+        .iter()
+        .filter_map(|(k, f)| Some((k, f.job()?)))
+        .filter(|(_, f)| f.found)
+        .collect();
     if found.is_empty() {
         return;
     }

@@ -3,22 +3,22 @@
 //! judged on [`Evidence`]: the learner's manifest offline, or the cluster snapshot live. The
 //! same code judges both, so a verdict means the same thing wherever it came from.
 
+pub mod assertions;
 mod evidence;
 mod expect;
 pub mod expr;
-pub mod kinds;
 pub mod path;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::{Assertion, CheckFile, Phase};
+use assertions::{CHECKS, Check, Compiling};
 use expr::Expr;
-use kinds::{AssertionKind, Compiling, KINDS};
 
 pub use crate::text::format_duration;
 pub use crate::verdict::{Mode, Status, Verdict};
-pub use evidence::{Evidence, LiveTarget};
+pub use evidence::{Evidence, Found, LiveTarget};
 pub use expect::{CompiledExpect, number, quantity, show_value};
 pub(crate) use expect::{compile_expect, explain_cel_error, join_unique, missing};
 
@@ -31,7 +31,7 @@ pub struct Compiled {
     pub pass: String,
     pub fail: String,
     pub hint: String,
-    pub kind: Box<dyn AssertionKind>,
+    pub kind: Box<dyn Check>,
 }
 
 /// A problem in an assertion, with the JSON pointer below the assertion where it is.
@@ -83,14 +83,27 @@ impl Reusable {
 
 /// What compiling needs to know about the exercise and course.
 pub struct CompileContext<'a> {
-    pub targets: &'a [String],
+    pub targets: &'a [crate::target::TargetRef],
     pub checks: &'a BTreeMap<String, Reusable>,
 }
 
+/// The Kubernetes kinds an assertion reads beyond its target's (counted, or required gone),
+/// so that gathering lists them.
+pub fn kinds_read(a: &Assertion) -> Vec<crate::kinds::KindRef> {
+    let mut out = Vec::new();
+    if let Some(c) = &a.count {
+        out.push(crate::kinds::KindRef::new(&c.kind));
+    }
+    if let Some(d) = &a.deleted {
+        out.push(crate::kinds::KindRef::new(&d.kind));
+    }
+    out
+}
+
 pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<CompileError>> {
-    let given: Vec<_> = KINDS.iter().filter(|(_, given, _)| given(a)).collect();
+    let given: Vec<_> = CHECKS.iter().filter(|(_, given, _)| given(a)).collect();
     let [(key, _, compile_kind)] = given.as_slice() else {
-        let keys: Vec<&str> = KINDS.iter().map(|(k, _, _)| *k).collect();
+        let keys: Vec<&str> = CHECKS.iter().map(|(k, _, _)| *k).collect();
         let msg = if given.is_empty() {
             format!("no check given; add exactly one of: {}", keys.join(", "))
         } else {
@@ -106,7 +119,7 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
     if !a.with.is_empty() && a.uses.is_none() {
         c.errors.push(err("/with", "`with` goes with `use`"));
     }
-    let needs_target = !matches!(*key, "expr" | "use" | "deleted");
+    let needs_target = !matches!(*key, "expr" | "use" | "deleted" | "count");
     if needs_target && cx.targets.is_empty() {
         c.errors.push(err(
             "",
@@ -131,7 +144,7 @@ pub fn compile(a: &Assertion, cx: &CompileContext) -> Result<Compiled, Vec<Compi
 fn finish(
     a: &Assertion,
     mut c: Compiling,
-    kind: Option<Box<dyn AssertionKind>>,
+    kind: Option<Box<dyn Check>>,
     phase: Phase,
 ) -> Result<Compiled, Vec<CompileError>> {
     let pass = c.pass.take().unwrap_or_default();
@@ -184,21 +197,9 @@ pub fn parse_duration(s: &str) -> Result<jiff::SignedDuration, String> {
         .map_err(|_| format!("`{s}` is not a duration; write it like `60s`, `1m30s` or `2m`"))
 }
 
-/// `a=b,c=d` (equality selectors only; that is what the course uses).
-pub fn parse_selector(s: &str) -> Result<Vec<(String, String)>, String> {
-    s.split(',')
-        .map(|part| {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("`{part}` is not `key=value`"))?;
-            let k = k.trim().trim_end_matches('=');
-            let v = v.trim().trim_start_matches('=');
-            if k.is_empty() {
-                return Err(format!("`{part}` has no key"));
-            }
-            Ok((k.to_owned(), v.to_owned()))
-        })
-        .collect()
+/// A label selector, every form Kubernetes accepts (`a=b,c!=d,e in (x,y),f,!g`).
+pub fn parse_selector(s: &str) -> Result<crate::selector::Selector, String> {
+    crate::selector::Selector::parse(s)
 }
 
 fn check_placeholders(text: &str, allowed: &[String]) -> Result<(), String> {
@@ -274,14 +275,14 @@ impl Compiled {
         self.kind.variables()
     }
 
-    /// The target this assertion is about (None: the exercise's default target, or, for
-    /// `deleted`, objects that must be absent).
+    /// The key of the target this assertion is about (None: the exercise's default target,
+    /// or, for `deleted`, objects that must be absent).
     pub fn target(&self) -> Option<&str> {
         self.kind.object()
     }
 
     /// Whether the assertion judges its target's run. Those about what must be gone, or
-    /// counting the namespace's Jobs, hold without it (an absent Job is their evidence).
+    /// counting the namespace's objects, hold without it (an absence is their evidence).
     pub fn needs_run(&self) -> bool {
         self.kind.needs_run()
     }

@@ -23,7 +23,8 @@ pub struct CheckArgs {
     pub from: Option<PathBuf>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Wait for the Job to finish first (default 10m), showing progress.
+    /// Wait first (default 10m) until the exercise's objects settle (a Job finished, a
+    /// rollout complete, a Pod ready...), showing progress.
     #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "10m", conflicts_with_all = ["file", "from"])]
     pub wait: Option<String>,
     /// Fail if the evidence is not from this cluster (its kube-system namespace uid).
@@ -54,7 +55,7 @@ pub fn check(
             crate::offline::check(ex, &source)?
         }
     } else if let Some(path) = &args.from {
-        let bundle = crate::live::read_bundle(path)?;
+        let bundle = crate::bundle::read_bundle(path)?;
         if bundle.exercise != ex.id() {
             return Err(Error::Usage(format!(
                 "{} is a bundle of exercise `{}`, not `{}`",
@@ -65,7 +66,7 @@ pub fn check(
         }
         let mut report =
             crate::live::judge(ex, &bundle.snapshot, format!("bundle {}", path.display()));
-        if !crate::live::intact(&bundle) {
+        if !crate::bundle::intact(&bundle) {
             report.passed = false;
             report.notes.insert(0, "this bundle was edited after it was collected (its digest does not match): it cannot be trusted as evidence".to_owned());
         }
@@ -81,11 +82,11 @@ pub fn check(
             let (client, namespace) = crate::cluster::connect(&args.cluster.target()).await?;
             if let Some(wait) = &args.wait {
                 let limit = crate::check::parse_duration(wait).map_err(Error::Usage)?;
-                crate::wait::wait_for_jobs(&client, &namespace, &ex.target_names(), limit).await?;
+                let awaited = crate::wait::Awaited::targets(ex.targets());
+                crate::wait::until_settled(&client, &namespace, &awaited, limit).await?;
             }
             let calls = crate::cluster::CallCount::default();
-            let snap =
-                crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await?;
+            let snap = crate::cluster::gather(&client, &namespace, &ex.plan, &calls).await?;
             Ok::<_, Error>((snap, calls.get()))
         })?;
         tracing::debug!(calls, "gathered");

@@ -13,7 +13,7 @@ pub struct CleanArgs {
     /// Exercise id.
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub exercise: Option<String>,
-    /// Every Job kubelab labelled in the namespace.
+    /// Everything kubelab labelled in the namespace.
     #[arg(long)]
     pub all: bool,
     /// Only say what would be deleted.
@@ -38,9 +38,22 @@ pub fn clean(args: CleanArgs, course: &Course, output: Output) -> Result<i32, Er
         None => None,
     };
     let selectors = crate::clean::selectors(target)?;
+    // The kinds `run` applies: for one exercise its own, for all every exercise's.
+    let mut kinds: Vec<crate::kinds::KindRef> = Vec::new();
+    let exercises: Vec<&crate::course::Exercise> = match &exercise {
+        Some(id) => vec![course.exercise(id)?],
+        None => course.exercises().collect(),
+    };
+    for ex in exercises {
+        for k in crate::run::appliable(ex) {
+            if !kinds.iter().any(|x| x.kind == k.kind) {
+                kinds.push(k);
+            }
+        }
+    }
     let (gone, namespace) = runtime()?.block_on(async {
         let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
-        let gone = crate::clean::clean(&client, &namespace, &selectors, dry_run).await?;
+        let gone = crate::clean::clean(&client, &namespace, &kinds, &selectors, dry_run).await?;
         Ok::<_, Error>((gone, namespace))
     })?;
     let verb = if dry_run { "would delete" } else { "deleted" };
@@ -54,12 +67,22 @@ pub fn clean(args: CleanArgs, course: &Course, output: Output) -> Result<i32, Er
                 )
             } else {
                 format!(
-                    "{verb} in namespace {namespace}: {} (Jobs; their pods go with them)\n",
-                    gone.join(", ")
+                    "{verb} in namespace {namespace}: {} (what they own, such as pods, goes with them)\n",
+                    gone.iter()
+                        .map(|c| format!("{}/{}", c.kind, c.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
         },
-        || json!({"kubelab": report::FORMAT_VERSION, "namespace": namespace, "dry_run": dry_run, "jobs": gone}),
+        || {
+            let jobs: Vec<&str> = gone
+                .iter()
+                .filter(|c| c.kind == "Job")
+                .map(|c| c.name.as_str())
+                .collect();
+            json!({"kubelab": report::FORMAT_VERSION, "namespace": namespace, "dry_run": dry_run, "deleted": gone, "jobs": jobs})
+        },
     );
     Ok(exit::PASSED)
 }

@@ -36,9 +36,9 @@ pub fn collect(args: CollectArgs, course: &Course, output: Output) -> Result<i32
     let snapshot = runtime.block_on(async {
         let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
         let calls = crate::cluster::CallCount::default();
-        crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await
+        crate::cluster::gather(&client, &namespace, &ex.plan, &calls).await
     })?;
-    let bundle = crate::live::bundle(ex, learner, snapshot);
+    let bundle = crate::bundle::bundle(ex, learner, snapshot);
     write_atomically(
         &out,
         &serde_json::to_vec_pretty(&bundle).expect("bundle serialises"),
@@ -47,13 +47,16 @@ pub fn collect(args: CollectArgs, course: &Course, output: Output) -> Result<i32
         output,
         || {
             let snapshot = &bundle.snapshot;
+            let mut what: Vec<String> = snapshot
+                .counts()
+                .into_iter()
+                .map(|(kind, n)| count(n, kind, &format!("{kind}s")))
+                .collect();
+            what.push(count(snapshot.logs.len(), "log", "logs"));
             format!(
-                "wrote {} ({}, {}, {}, {}; {})\n",
+                "wrote {} ({}; {})\n",
                 out.display(),
-                count(snapshot.jobs.len(), "Job", "Jobs"),
-                count(snapshot.pods.len(), "pod", "pods"),
-                count(snapshot.events.len(), "Event", "Events"),
-                count(snapshot.logs.len(), "log", "logs"),
+                what.join(", "),
                 bundle.digest
             )
         },

@@ -183,10 +183,7 @@ pub fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
     let p = state.exercises.entry(report.exercise.clone()).or_default();
     p.last = Some(LastVerdict {
         passed: report.passed,
-        mode: serde_json::to_value(report.mode)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        mode: report.mode,
         earned: report.score.earned,
         possible: report.score.possible,
         at: jiff::Timestamp::now().to_string(),
@@ -210,10 +207,7 @@ pub fn print_report(report: &CheckReport, output: Output) {
 }
 
 /// A judged run: the report, and the facts derived per target.
-pub type Judged = (
-    CheckReport,
-    std::collections::BTreeMap<String, crate::facts::Facts>,
-);
+pub type Judged = (CheckReport, crate::live::Derived);
 
 /// A run's snapshot judged and recorded as progress, with the facts derived on the way; None
 /// when the learner stopped watching (Ctrl-C).

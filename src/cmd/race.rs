@@ -32,7 +32,7 @@ pub fn race(
         options,
     } = args;
     let ex = course.exercise(&exercise)?;
-    let names = ex.target_names();
+    let names = ex.job_names();
     if names.len() < 2 {
         return Err(Error::Usage(format!(
             "{} names fewer than two Jobs to race",
@@ -41,32 +41,15 @@ pub fn race(
     }
     let limit = options.limit()?;
     let sources = crate::show::read_references(course, ex)?;
-    let jobs = match crate::run::prepare(ex, &sources, &crate::run::new_run_id())? {
-        Ok(jobs) => jobs,
-        Err(offline) => {
-            print_report(&offline, output);
-            return Ok(exit::FAILED);
-        }
-    };
-    let job_named = |n: &str| {
-        jobs.iter()
-            .find(|j| {
-                j.pointer("/metadata/name")
-                    .and_then(serde_json::Value::as_str)
-                    == Some(n)
-            })
-            .cloned()
-    };
-    let heats: Vec<Vec<serde_json::Value>> = if together {
-        vec![names.iter().take(2).filter_map(|n| job_named(n)).collect()]
-    } else {
-        names
-            .iter()
-            .take(2)
-            .filter_map(|n| job_named(n))
-            .map(|j| vec![j])
-            .collect()
-    };
+    let jobs: Vec<serde_json::Value> =
+        match crate::run::prepare(ex, &sources, &crate::run::new_run_id())? {
+            Ok(heats) => heats.into_iter().flatten().collect(),
+            Err(offline) => {
+                print_report(&offline, output);
+                return Ok(exit::FAILED);
+            }
+        };
+    let heats = heats(&jobs, &names, together);
     let outcome = runtime()?.block_on(crate::run::execute(
         &options.cluster.target(),
         ex,
@@ -77,7 +60,13 @@ pub fn race(
     let Some((report, facts)) = super::judged(ex, outcome, store)? else {
         return Ok(130);
     };
-    let (serial, parallel) = (&facts[&names[0]], &facts[&names[1]]);
+    let job = |n: &str| {
+        facts
+            .get(n)
+            .and_then(crate::facts::TargetFacts::job)
+            .ok_or_else(|| Error::Usage(format!("{} has no Job target named {n}", ex.id())))
+    };
+    let (serial, parallel) = (job(&names[0])?, job(&names[1])?);
     let race = crate::race::result(&names[0], serial, &names[1], parallel);
     match output {
         Output::Human => {
@@ -94,4 +83,27 @@ pub fn race(
         }
     }
     Ok(report.exit_code())
+}
+
+/// The race's heats: the first two Jobs one after the other, or both at once.
+fn heats(
+    jobs: &[serde_json::Value],
+    names: &[String],
+    together: bool,
+) -> Vec<Vec<serde_json::Value>> {
+    let job_named = |n: &str| {
+        jobs.iter()
+            .find(|j| {
+                j.pointer("/metadata/name")
+                    .and_then(serde_json::Value::as_str)
+                    == Some(n)
+            })
+            .cloned()
+    };
+    let two = names.iter().take(2).filter_map(|n| job_named(n));
+    if together {
+        vec![two.collect()]
+    } else {
+        two.map(|j| vec![j]).collect()
+    }
 }

@@ -55,8 +55,8 @@ pub fn run(
     };
     // Offline first: a manifest with errors is never applied.
     let run_id = crate::run::new_run_id();
-    let jobs = match crate::run::prepare(ex, &sources, &run_id)? {
-        Ok(jobs) => jobs,
+    let heats = match crate::run::prepare(ex, &sources, &run_id)? {
+        Ok(heats) => heats,
         Err(offline) => {
             print_report(&offline, output);
             eprintln!(
@@ -85,7 +85,7 @@ pub fn run(
         &options.cluster.target(),
         ex,
         prerequisites,
-        &[jobs],
+        &heats,
         limit,
         options.replace,
     ))?;
@@ -93,7 +93,7 @@ pub fn run(
         return Ok(130);
     };
     let comparisons = ex
-        .target_names()
+        .target_keys()
         .first()
         .and_then(|first| facts.get(first))
         .map(|f| crate::run::compare(ex, &predictions, f))
@@ -105,7 +105,7 @@ pub fn run(
 /// The verdicts, each Job's timeline and the predictions compared; or all of it as JSON.
 fn print_run(
     report: &crate::verdict::CheckReport,
-    facts: &std::collections::BTreeMap<String, crate::facts::Facts>,
+    facts: &crate::live::Derived,
     comparisons: &[crate::run::Comparison],
     exercise: &str,
     output: Output,
@@ -113,9 +113,11 @@ fn print_run(
     match output {
         Output::Human => {
             print!("{}", report::render_check(report));
-            for (name, f) in facts.iter().filter(|(_, f)| f.found) {
-                println!();
-                print!("{}", crate::timeline::render_terminal(name, f, 60));
+            for (name, f) in facts.iter().filter_map(|(k, f)| Some((k, f.job()?))) {
+                if f.found {
+                    println!();
+                    print!("{}", crate::timeline::render_terminal(name, f, 60));
+                }
             }
             if !comparisons.is_empty() {
                 println!("\n{}", "Your predictions".bold().underline());
@@ -138,26 +140,35 @@ fn print_run(
     }
 }
 
-/// The Jobs this exercise compares with that another exercise's reference makes (its other
-/// targets that are some exercise's first target), with those references ready to run.
+/// The objects this exercise compares with that another exercise's reference makes (its
+/// other targets that are some exercise's first target), with those references ready to run.
 fn prerequisites(
     course: &Course,
     ex: &crate::course::Exercise,
     run_id: &str,
 ) -> Result<Vec<crate::run::Prerequisite>, Error> {
     let mut out = Vec::new();
-    for job in ex.target_names().into_iter().skip(1) {
-        let Some(other) = course
-            .exercises()
-            .find(|o| o.id() != ex.id() && o.target_names().first() == Some(&job))
-        else {
+    for t in ex.targets().iter().skip(1) {
+        let (Some(name), Some(kind)) = (&t.name, &t.api) else {
+            continue;
+        };
+        let Some(other) = course.exercises().find(|o| {
+            o.id() != ex.id()
+                && o.targets()
+                    .first()
+                    .is_some_and(|f| f.name.as_ref() == Some(name) && f.kind.kind == t.kind.kind)
+        }) else {
             continue;
         };
         let mut heat = Vec::new();
         for source in crate::show::read_references(course, other)? {
-            heat.extend(crate::run::labelled_jobs(other, &source, run_id)?);
+            heat.extend(crate::run::labelled_objects(other, &source, run_id)?);
         }
-        out.push(crate::run::Prerequisite { job, heat });
+        out.push(crate::run::Prerequisite {
+            kind: kind.clone(),
+            name: name.clone(),
+            heat,
+        });
     }
     Ok(out)
 }

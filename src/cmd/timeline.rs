@@ -35,17 +35,17 @@ pub fn timeline(args: TimelineArgs, course: &Course, output: Output) -> Result<i
     } = args;
     let ex = course.exercise(&exercise)?;
     let snapshot = match &from {
-        Some(path) => crate::live::read_bundle(path)?.snapshot,
+        Some(path) => crate::bundle::read_bundle(path)?.snapshot,
         None => runtime()?.block_on(async {
             let (client, namespace) = crate::cluster::connect(&cluster.target()).await?;
             let calls = crate::cluster::CallCount::default();
-            crate::cluster::gather(&client, &namespace, &ex.target_names(), &calls).await
+            crate::cluster::gather(&client, &namespace, &ex.plan, &calls).await
         })?,
     };
     let mut text = String::new();
     let mut charts = Vec::new();
-    for name in ex.target_names() {
-        let facts = crate::facts::derive(&snapshot, &name);
+    for name in ex.job_names() {
+        let facts = crate::facts::job::derive(&snapshot, &name);
         if !facts.found {
             continue;
         }
@@ -61,7 +61,7 @@ pub fn timeline(args: TimelineArgs, course: &Course, output: Output) -> Result<i
         return Err(Error::Usage(format!(
             "no Job of exercise {} ({}) in namespace {}",
             ex.id(),
-            ex.target_names().join(", "),
+            ex.job_names().join(", "),
             snapshot.namespace
         )));
     }

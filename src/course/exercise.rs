@@ -8,6 +8,7 @@ use super::{Exercise, load_typed, relative, schemas};
 use crate::check::{self, CompileContext, Compiled};
 use crate::error::Diagnostic;
 use crate::model::{self, ExerciseFile, UnitFile};
+use crate::target::{Plan, TargetRef};
 use crate::yaml;
 
 #[allow(clippy::too_many_arguments)]
@@ -51,9 +52,9 @@ pub(super) fn load_exercise(
             ));
         }
     }
-    let target_names = targets(&file, &at, diags);
+    let targets = targets(&file, &at, diags);
     let cx = CompileContext {
-        targets: &target_names,
+        targets: &targets,
         checks,
     };
     let assertions = compile_assertions(&file, &cx, &node, &at, diags);
@@ -67,6 +68,7 @@ pub(super) fn load_exercise(
     if diags.len() > before {
         return None;
     }
+    let plan = plan(&file, targets, &assertions, !pitfalls.is_empty());
     Some(Exercise {
         unit_id: unit.id.clone(),
         unit_title: unit.title.clone(),
@@ -74,6 +76,7 @@ pub(super) fn load_exercise(
         dir,
         assertions,
         pitfalls,
+        plan,
         file,
     })
 }
@@ -110,25 +113,17 @@ fn file_problems(root: &Path, dir: &Path, file: &ExerciseFile, at: &At) -> Vec<D
     diags
 }
 
-/// The target names, each once and each a Job.
-fn targets(file: &ExerciseFile, at: &At, diags: &mut Vec<Diagnostic>) -> Vec<String> {
-    let mut target_names: Vec<String> = Vec::new();
-    for (i, t) in file.targets.iter().enumerate() {
-        if target_names.contains(&t.name) {
-            diags.push(at(
-                &format!("/targets/{i}/name"),
-                format!("duplicate target `{}`", t.name),
-            ));
+/// The targets, resolved: each with its kind, name or selector, and key.
+fn targets(file: &ExerciseFile, at: &At, diags: &mut Vec<Diagnostic>) -> Vec<TargetRef> {
+    match crate::target::resolve(&file.targets) {
+        Ok(t) => t,
+        Err(problems) => {
+            for (i, field, message) in problems {
+                diags.push(at(&format!("/targets/{i}/{field}"), message));
+            }
+            Vec::new()
         }
-        if t.kind != "Job" {
-            diags.push(at(
-                &format!("/targets/{i}/kind"),
-                format!("kind `{}` cannot be a target; only Job is gathered", t.kind),
-            ));
-        }
-        target_names.push(t.name.clone());
     }
-    target_names
 }
 
 fn compile_assertions(
@@ -215,4 +210,28 @@ fn compile_pitfalls(
         }
     }
     pitfalls
+}
+
+/// What gathering must list and read for this exercise: the targets' kinds and what their
+/// facts need, the kinds assertions count, and the logs of every target an assertion (or,
+/// with pitfalls, the exercise) reads logs of.
+fn plan(
+    file: &ExerciseFile,
+    targets: Vec<TargetRef>,
+    assertions: &[Compiled],
+    pitfalls: bool,
+) -> Plan {
+    let extra: Vec<crate::kinds::KindRef> =
+        file.assertions.iter().flat_map(check::kinds_read).collect();
+    let mut logs: Vec<String> = assertions
+        .iter()
+        .filter_map(|a| a.kind.reads_logs_of().map(str::to_owned))
+        .collect();
+    let cel_reads_logs = assertions
+        .iter()
+        .any(|a| a.variables().iter().any(|v| v == "logs"));
+    if pitfalls || cel_reads_logs {
+        logs.extend(targets.iter().map(|t| t.key.clone()));
+    }
+    Plan::new(targets, &extra, &logs)
 }

@@ -43,6 +43,8 @@ pub struct Exercise {
     pub dir: PathBuf,
     pub assertions: Vec<Compiled>,
     pub pitfalls: Vec<(model::Pitfall, regex::Regex)>,
+    /// Its targets resolved, and what gathering lists for them.
+    pub plan: crate::target::Plan,
 }
 
 impl Exercise {
@@ -50,9 +52,24 @@ impl Exercise {
         &self.file.id
     }
 
-    /// Target names in order; the first is the default for assertions.
-    pub fn target_names(&self) -> Vec<String> {
-        self.file.targets.iter().map(|t| t.name.clone()).collect()
+    /// Target keys in order; the first is the default for assertions.
+    pub fn target_keys(&self) -> Vec<String> {
+        self.plan.targets.iter().map(|t| t.key.clone()).collect()
+    }
+
+    /// The targets, resolved.
+    pub fn targets(&self) -> &[crate::target::TargetRef] {
+        &self.plan.targets
+    }
+
+    /// The names of the target Jobs (what `run`, `wait` and timelines follow).
+    pub fn job_names(&self) -> Vec<String> {
+        self.plan
+            .targets
+            .iter()
+            .filter(|t| t.is(crate::kinds::Known::Job))
+            .filter_map(|t| t.name.clone())
+            .collect()
     }
 
     /// A file of the exercise (reference or given), as a relative display name and full path.

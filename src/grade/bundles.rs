@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::bundle::Bundle;
 use crate::error::Error;
-use crate::live::Bundle;
 
 /// Most files a hand-in folder may hold.
 pub const MAX_FILES: usize = 100_000;
@@ -71,7 +71,7 @@ pub fn read_one(dir: &Path, path: &Path) -> HandIn {
     {
         let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
         let from_name = named_learner(dir, path);
-        let bundle = crate::live::read_bundle(path).map_err(|e| e.to_string());
+        let bundle = crate::bundle::read_bundle(path).map_err(|e| e.to_string());
         let claimed = bundle.as_ref().ok().and_then(|b| b.learner.clone());
         let (learner, disagreement) = match claimed {
             Some(id) if id == from_name => (id, None),

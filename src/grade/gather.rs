@@ -1,18 +1,21 @@
 //! Gathering a whole class from clusters: per kubeconfig context, one LIST per kind for all
 //! namespaces at once (split per namespace in memory), or, where cluster-wide LIST is
-//! forbidden, the same calls `check` makes, namespace by namespace. Logs are read under one
-//! limit for the whole class. The snapshots are exactly what `check` would judge.
+//! forbidden, the same calls `check` makes, namespace by namespace. Secrets are never listed
+//! cluster-wide (that would hand the grader every token in the cluster): only in the learners'
+//! namespaces, as keys. Logs are read under one limit for the whole class. The snapshots are
+//! exactly what `check` would judge.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, ListParams};
 use kube::{Client, Resource};
 
 use super::roster::Learner;
 use crate::cluster::{self, CallCount, ClusterIdentity, Listed, LogLimiter, Snapshot, Target};
 use crate::error::Error;
+use crate::kinds::{ApiKind, Known};
+use crate::target::Plan;
 
 /// Logs read at once for the whole class.
 pub const CLASS_LOG_CONCURRENCY: usize = 16;
@@ -34,7 +37,7 @@ pub type Progress<'a> = &'a (dyn Fn() + Sync);
 /// Reads the work of every learner from their clusters, contexts concurrently.
 pub async fn from_clusters(
     learners: &[Learner],
-    targets: &[String],
+    plan: &Plan,
     base: &Target,
     progress: Progress<'_>,
 ) -> Result<Gathered, Error> {
@@ -56,7 +59,7 @@ pub async fn from_clusters(
         let (limiter, calls) = (&limiter, &calls);
         async move {
             let (client, _) = cluster::connect(&target).await?;
-            gather_context(&client, &group, targets, limiter, calls, progress).await
+            gather_context(&client, &group, plan, limiter, calls, progress).await
         }
     });
     let mut found = BTreeMap::new();
@@ -75,31 +78,42 @@ pub async fn from_clusters(
 
 type Part = (BTreeMap<String, Found>, Vec<String>);
 
+/// What one context's gathering shares: the client, the plan and its kinds, the limits.
+struct Context<'a> {
+    client: &'a Client,
+    plan: &'a Plan,
+    kinds: Vec<ApiKind>,
+    identity: ClusterIdentity,
+    limiter: &'a LogLimiter,
+    calls: &'a CallCount,
+}
+
 async fn gather_context(
     client: &Client,
     learners: &[&Learner],
-    targets: &[String],
+    plan: &Plan,
     limiter: &LogLimiter,
     calls: &CallCount,
     progress: Progress<'_>,
 ) -> Result<Part, Error> {
-    let identity = cluster::identity(client, calls).await;
-    match list_everywhere(client, calls).await? {
+    let cx = Context {
+        client,
+        plan,
+        kinds: cluster::resolve_kinds(client, &plan.kinds, calls).await?,
+        identity: cluster::identity(client, calls).await,
+        limiter,
+        calls,
+    };
+    match list_everywhere(&cx).await? {
         Ok(all) => {
-            let found = split_and_assemble(
-                client, learners, targets, all, &identity, limiter, calls, progress,
-            )
-            .await?;
+            let found = split_and_assemble(&cx, learners, all, progress).await?;
             Ok((
                 found,
                 vec!["read cluster-wide: one LIST per kind for the whole class".into()],
             ))
         }
         Err(Forbidden(why)) => {
-            let found = per_namespace(
-                client, learners, targets, &identity, limiter, calls, progress,
-            )
-            .await?;
+            let found = per_namespace(&cx, learners, progress).await?;
             Ok((
                 found,
                 vec![format!(
@@ -110,51 +124,37 @@ async fn gather_context(
     }
 }
 
+/// Every kind listed in all namespaces at once (Secrets excepted), and the namespaces.
 struct Everything {
     namespaces: Vec<Namespace>,
-    jobs: Vec<Job>,
-    pods: Vec<Pod>,
-    events: Vec<Event>,
+    listed: Listed,
 }
 
 /// Why the cluster-wide path is not open.
 struct Forbidden(String);
 
-async fn list_all<K>(client: &Client, calls: &CallCount) -> Result<Vec<K>, kube::Error>
-where
-    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    calls.add();
-    Ok(Api::<K>::all(client.clone())
+async fn list_everywhere(cx: &Context<'_>) -> Result<Result<Everything, Forbidden>, Error> {
+    cx.calls.add();
+    let namespaces = Api::<Namespace>::all(cx.client.clone())
         .list(&ListParams::default())
-        .await?
-        .items)
-}
-
-async fn list_everywhere(
-    client: &Client,
-    calls: &CallCount,
-) -> Result<Result<Everything, Forbidden>, Error> {
-    let all = futures::future::try_join4(
-        list_all::<Namespace>(client, calls),
-        list_all::<Job>(client, calls),
-        list_all::<Pod>(client, calls),
-        list_all::<Event>(client, calls),
-    )
-    .await;
-    match all {
-        Ok((namespaces, jobs, pods, events)) => Ok(Ok(Everything {
-            namespaces,
-            jobs,
-            pods,
-            events,
-        })),
-        Err(kube::Error::Api(s)) if s.code == 403 => Ok(Err(Forbidden(s.message))),
-        Err(e) => Err(cluster::explain(
-            e,
-            "listing the class's Jobs, Pods and Events",
-            "(all)",
-        )),
+        .await;
+    let namespaces = match namespaces {
+        Ok(l) => l.items,
+        Err(kube::Error::Api(s)) if s.code == 403 => return Ok(Err(Forbidden(s.message))),
+        Err(e) => {
+            return Err(cluster::explain(
+                e,
+                "listing the class's namespaces",
+                "(all)",
+            ));
+        }
+    };
+    match cluster::list_namespace(cx.client, None, &cx.kinds, cx.calls).await {
+        Ok(listed) => Ok(Ok(Everything { namespaces, listed })),
+        Err(Error::Cluster { message, .. }) if message.contains("forbidden (403)") => {
+            Ok(Err(Forbidden(message)))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -166,15 +166,49 @@ fn in_namespace<K: Resource + Clone>(items: &[K], ns: &str) -> Vec<K> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One namespace's share of the cluster-wide lists.
+fn share(all: &Listed, ns: &str) -> Listed {
+    let a = &all.snapshot;
+    let mut l = Listed::default();
+    let s = &mut l.snapshot;
+    s.jobs = in_namespace(&a.jobs, ns);
+    s.pods = in_namespace(&a.pods, ns);
+    s.deployments = in_namespace(&a.deployments, ns);
+    s.replica_sets = in_namespace(&a.replica_sets, ns);
+    s.cron_jobs = in_namespace(&a.cron_jobs, ns);
+    s.services = in_namespace(&a.services, ns);
+    s.endpoint_slices = in_namespace(&a.endpoint_slices, ns);
+    s.config_maps = in_namespace(&a.config_maps, ns);
+    s.others = in_namespace(&a.others, ns);
+    s.listed = a.listed.clone();
+    l.events = match &all.events {
+        Ok(e) => Ok(in_namespace(e, ns)),
+        Err(m) => Err(m.clone()),
+    };
+    l
+}
+
+/// A learner namespace's Secrets, as keys: read there only, never cluster-wide.
+async fn secrets_of(cx: &Context<'_>, ns: &str, into: &mut Listed) -> Result<(), Error> {
+    if !cx.kinds.iter().any(|k| k.known() == Some(Known::Secret)) {
+        return Ok(());
+    }
+    cx.calls.add();
+    let secrets = Api::<Secret>::namespaced(cx.client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| cluster::explain(e, &format!("listing Secrets in {ns}"), ns))
+        .map_err(grader_help)?
+        .items;
+    let keys = cluster::keys_only(secrets, &mut into.redactor);
+    into.snapshot.secrets = keys;
+    Ok(())
+}
+
 async fn split_and_assemble(
-    client: &Client,
+    cx: &Context<'_>,
     learners: &[&Learner],
-    targets: &[String],
     all: Everything,
-    identity: &ClusterIdentity,
-    limiter: &LogLimiter,
-    calls: &CallCount,
     progress: Progress<'_>,
 ) -> Result<BTreeMap<String, Found>, Error> {
     let runs = learners.iter().map(|l| {
@@ -192,12 +226,9 @@ async fn split_and_assemble(
                 progress();
                 return Ok((l.id.clone(), Err(format!("namespace {ns} does not exist"))));
             }
-            let listed = Listed {
-                jobs: in_namespace(&all.jobs, ns),
-                pods: in_namespace(&all.pods, ns),
-                events: Ok(in_namespace(&all.events, ns)),
-            };
-            let snap = finish(client, ns, targets, listed, identity, limiter, calls).await;
+            let mut listed = share(&all.listed, ns);
+            secrets_of(cx, ns, &mut listed).await?;
+            let snap = finish(cx, ns, listed).await;
             progress();
             snap.map(|s| (l.id.clone(), s))
         }
@@ -213,12 +244,8 @@ fn no_namespace(l: &Learner) -> String {
 }
 
 async fn per_namespace(
-    client: &Client,
+    cx: &Context<'_>,
     learners: &[&Learner],
-    targets: &[String],
-    identity: &ClusterIdentity,
-    limiter: &LogLimiter,
-    calls: &CallCount,
     progress: Progress<'_>,
 ) -> Result<BTreeMap<String, Found>, Error> {
     let runs = learners.iter().map(|l| async move {
@@ -226,19 +253,18 @@ async fn per_namespace(
             progress();
             return Ok((l.id.clone(), Err(no_namespace(l))));
         };
-        let listed = cluster::list_namespace(client, ns, calls)
+        let listed = cluster::list_namespace(cx.client, Some(ns), &cx.kinds, cx.calls)
             .await
             .map_err(grader_help)?;
-        let empty = listed.jobs.is_empty() && listed.pods.is_empty();
-        if empty {
-            calls.add();
-            let api: Api<Namespace> = Api::all(client.clone());
+        if listed.is_empty() {
+            cx.calls.add();
+            let api: Api<Namespace> = Api::all(cx.client.clone());
             if let Ok(None) = api.get_opt(ns).await {
                 progress();
                 return Ok((l.id.clone(), Err(format!("namespace {ns} does not exist"))));
             }
         }
-        let snap = finish(client, ns, targets, listed, identity, limiter, calls).await;
+        let snap = finish(cx, ns, listed).await;
         progress();
         snap.map(|s| (l.id.clone(), s))
     });
@@ -250,19 +276,11 @@ async fn per_namespace(
         .collect())
 }
 
-async fn finish(
-    client: &Client,
-    ns: &str,
-    targets: &[String],
-    listed: Listed,
-    identity: &ClusterIdentity,
-    limiter: &LogLimiter,
-    calls: &CallCount,
-) -> Result<Found, Error> {
-    let mut snap = cluster::assemble(client, ns, targets, listed, limiter, calls)
+async fn finish(cx: &Context<'_>, ns: &str, listed: Listed) -> Result<Found, Error> {
+    let mut snap = cluster::assemble(cx.client, ns, cx.plan, listed, cx.limiter, cx.calls)
         .await
         .map_err(grader_help)?;
-    snap.cluster = identity.clone();
+    snap.cluster = cx.identity.clone();
     Ok(Ok(snap))
 }
 

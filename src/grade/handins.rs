@@ -233,12 +233,12 @@ fn judge_hand_in(ex: &Exercise, h: &HandIn, expected: Option<&str>) -> ExerciseG
             return ExerciseGrade::zero(ex, Flag::Tampered, why, source);
         }
     };
-    if !crate::live::intact(bundle) {
+    if !crate::bundle::intact(bundle) {
         let why =
             "the bundle was edited after it was collected (its digest does not match its content)";
         return ExerciseGrade::zero(ex, Flag::Tampered, why.into(), source);
     }
-    let version = crate::live::exercise_version(ex);
+    let version = crate::bundle::exercise_version(ex);
     if let Some(v) = bundle.course_version.as_deref().filter(|v| *v != version) {
         let why = format!(
             "the bundle was collected for another version of this exercise ({v}, now {version}): ask for a new collection"

@@ -266,12 +266,10 @@ async fn from_cluster(
         Source::Bundles { .. } => unreachable!("bundles are not read from a cluster"),
     };
     let learners = in_shard(learners, req.shard);
-    let mut targets: Vec<String> = exercises.iter().flat_map(|e| e.target_names()).collect();
-    targets.sort();
-    targets.dedup();
+    let plan = crate::target::Plan::merge(exercises.iter().map(|e| &e.plan));
     progress.set_length(learners.len() as u64);
     let tick = || progress.inc(1);
-    let gathered = gather::from_clusters(&learners, &targets, &req.target, &tick).await?;
+    let gathered = gather::from_clusters(&learners, &plan, &req.target, &tick).await?;
     let graded = par_map(&learners, |l| {
         let found = &gathered.found[&l.id];
         let expected = l.cluster.as_deref().or(req.expect_cluster.as_deref());
@@ -284,8 +282,8 @@ async fn from_cluster(
     Ok((graded, gathered.notes, gathered.calls + listing.get()))
 }
 
-/// Whether an exercise judges a Job's run (not only what must be gone).
-fn needs_a_job(ex: &Exercise) -> bool {
+/// Whether an exercise judges its targets' work (not only what must be gone).
+fn needs_its_targets(ex: &Exercise) -> bool {
     ex.assertions.iter().any(|a| a.needs_run())
 }
 
@@ -295,22 +293,24 @@ fn grade_found(ex: &Exercise, found: &gather::Found, expected: Option<&str>) -> 
         Err(why) => return ExerciseGrade::zero(ex, Flag::Missing, why.clone(), String::new()),
     };
     let source = format!("namespace {}", snap.namespace);
-    let names = ex.target_names();
-    let present: Vec<&str> = names
+    let present = ex
+        .targets()
         .iter()
-        .filter(|n| crate::facts::find_job(snap, n).is_some())
-        .map(String::as_str)
-        .collect();
-    if needs_a_job(ex) && present.is_empty() {
+        .any(|t| !crate::facts::relations::objects_of_target(snap, t).is_empty());
+    if needs_its_targets(ex) && !present {
         let why = format!(
-            "no Job named {} in namespace {}",
-            names.join(" or "),
+            "no {} in namespace {}",
+            ex.targets()
+                .iter()
+                .map(|t| t.described())
+                .collect::<Vec<_>>()
+                .join(" or "),
             snap.namespace
         );
         return ExerciseGrade::zero(ex, Flag::Missing, why, source);
     }
-    let report = crate::live::judge(ex, snap, source);
-    let mut grade = ExerciseGrade::judged(&report, completed_at(snap, &names));
+    let (report, facts) = crate::live::assess(ex, snap, source);
+    let mut grade = ExerciseGrade::judged(&report, completed_at(&facts));
     if let Some(want) = expected
         && snap.cluster.kube_system_uid.as_deref() != Some(want)
     {
@@ -341,13 +341,18 @@ pub(crate) fn mismatch_cluster(
     )
 }
 
-/// When the exercise's Jobs finished: the latest completion time among them.
-fn completed_at(snap: &Snapshot, names: &[String]) -> Option<String> {
-    names
-        .iter()
-        .filter_map(|n| crate::facts::find_job(snap, n))
-        .filter_map(|j| j.status.as_ref()?.completion_time.as_ref())
-        .map(|t| t.0)
+/// When the exercise's work finished: the latest completion among its Jobs, its CronJobs'
+/// last successful run, its Deployments' rollouts.
+fn completed_at(facts: &crate::live::Derived) -> Option<String> {
+    facts
+        .values()
+        .filter_map(|f| match f {
+            crate::facts::TargetFacts::Job(j) => j.completed_at.clone(),
+            crate::facts::TargetFacts::CronJob(c) => c.last_successful_time.clone(),
+            crate::facts::TargetFacts::Deployment(d) => d.completed_at.clone(),
+            _ => None,
+        })
+        .filter_map(|t| t.parse::<jiff::Timestamp>().ok())
         .max()
         .map(|t| t.to_string())
 }

@@ -2,6 +2,7 @@
 //! kind's schema and the API server's own rules, container scripts linted for busybox `sh`.
 
 pub mod kube_schema;
+pub mod relations;
 pub mod shell;
 
 use serde_json::Value as Json;
@@ -29,6 +30,19 @@ impl Object {
             self.kind,
             self.name.as_deref().unwrap_or("(no name)")
         )
+    }
+}
+
+/// Where a kind keeps its pod spec: `/spec` of a Pod, the template's of a Job or Deployment,
+/// the Job template's of a CronJob.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/spec"),
+        "Job" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
+            Some("/spec/template/spec")
+        }
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
     }
 }
 
@@ -167,8 +181,16 @@ pub fn validate(source: &Source, objects: &[Object]) -> Vec<Finding> {
 fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
     let mut out = name_and_labels(source, obj);
     if obj.api_version == "batch/v1" && obj.kind == "Job" {
-        out.extend(restart_policy(source, obj));
-        out.extend(job_shape(source, obj));
+        out.extend(restart_policy(source, obj, "/spec/template/spec"));
+        out.extend(job_shape(source, obj, "/spec"));
+    }
+    if obj.api_version == "batch/v1" && obj.kind == "CronJob" {
+        out.extend(restart_policy(
+            source,
+            obj,
+            "/spec/jobTemplate/spec/template/spec",
+        ));
+        out.extend(job_shape(source, obj, "/spec/jobTemplate/spec"));
     }
     out
 }
@@ -207,7 +229,11 @@ fn name_and_labels(source: &Source, obj: &Object) -> Vec<Finding> {
         ),
         _ => {}
     }
-    for meta in ["/metadata/labels", "/spec/template/metadata/labels"] {
+    for meta in [
+        "/metadata/labels",
+        "/spec/template/metadata/labels",
+        "/spec/jobTemplate/spec/template/metadata/labels",
+    ] {
         if let Some(labels) = j.pointer(meta).and_then(Json::as_object) {
             for (key, value) in labels {
                 let pointer = format!("{meta}/{}", key.replace('~', "~0").replace('/', "~1"));
@@ -230,27 +256,26 @@ fn name_and_labels(source: &Source, obj: &Object) -> Vec<Finding> {
     out
 }
 
-/// A Job's pods must be allowed to finish.
-fn restart_policy(source: &Source, obj: &Object) -> Vec<Finding> {
+/// A Job's pods must be allowed to finish (`pod_spec`: where its pod spec is).
+fn restart_policy(source: &Source, obj: &Object, pod_spec: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |pointer: &str, message: String, help: &str| {
         out.push(api_rule(source, obj, pointer, message, help));
     };
     let j = &obj.json;
-    let policy = j
-        .pointer("/spec/template/spec/restartPolicy")
-        .and_then(Json::as_str);
+    let at = format!("{pod_spec}/restartPolicy");
+    let policy = j.pointer(&at).and_then(Json::as_str);
     match policy {
         Some("OnFailure") | Some("Never") => {}
         Some("Always") => push(
-            "/spec/template/spec/restartPolicy",
+            &at,
             "Required value: valid values: \"OnFailure\", \"Never\" (the API server refuses `Always` in a Job)"
                 .to_owned(),
             "a Job's pods must be allowed to finish: use `Never` (a failed pod is replaced) or `OnFailure` (the container restarts in place)",
         ),
         Some(_) => {} // not one of the enum: the schema already says so
-        None if j.pointer("/spec/template/spec").is_some() => push(
-            "/spec/template/spec",
+        None if j.pointer(pod_spec).is_some() => push(
+            pod_spec,
             "restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_owned(),
             "a Pod's default restartPolicy is Always, which a Job refuses: add `restartPolicy: Never`",
         ),
@@ -259,25 +284,27 @@ fn restart_policy(source: &Source, obj: &Object) -> Vec<Finding> {
     out
 }
 
-/// Indexed Jobs need completions; parallelism above completions is only a warning.
-fn job_shape(source: &Source, obj: &Object) -> Vec<Finding> {
+/// Indexed Jobs need completions; parallelism above completions is only a warning
+/// (`spec`: where the Job spec is).
+fn job_shape(source: &Source, obj: &Object, spec: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |pointer: &str, message: String, help: &str| {
         out.push(api_rule(source, obj, pointer, message, help));
     };
     let j = &obj.json;
-    if j.pointer("/spec/completionMode").and_then(Json::as_str) == Some("Indexed")
-        && j.pointer("/spec/completions").is_none()
+    let at = |f: &str| format!("{spec}/{f}");
+    if j.pointer(&at("completionMode")).and_then(Json::as_str) == Some("Indexed")
+        && j.pointer(&at("completions")).is_none()
     {
         push(
-            "/spec/completionMode",
+            &at("completionMode"),
             "completions is required when completionMode is Indexed".to_owned(),
             "an Indexed Job needs `completions`: one index per work item",
         );
     }
     if let (Some(p), Some(c)) = (
-        j.pointer("/spec/parallelism").and_then(Json::as_i64),
-        j.pointer("/spec/completions").and_then(Json::as_i64),
+        j.pointer(&at("parallelism")).and_then(Json::as_i64),
+        j.pointer(&at("completions")).and_then(Json::as_i64),
     ) && p > c
         && c > 0
     {
@@ -288,8 +315,8 @@ fn job_shape(source: &Source, obj: &Object) -> Vec<Finding> {
                     &source.name,
                     format!("parallelism {p} is above completions {c}: the Job never runs more than {c} pods at once"),
                 )
-                .at_pos(obj.node.locate("/spec/parallelism"))
-                .field("spec.parallelism"),
+                .at_pos(obj.node.locate(&at("parallelism")))
+                .field(yaml::pointer_to_path(&at("parallelism"))),
             });
     }
     out

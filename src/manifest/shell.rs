@@ -22,11 +22,8 @@ pub struct Issue {
 /// Finds the scripts of every container and init container of a Pod, Job, CronJob or Deployment
 /// and lints those run by a POSIX shell.
 pub fn lint_object(source: &Source, obj: &Object) -> Vec<Finding> {
-    let pod_spec = match obj.kind.as_str() {
-        "Pod" => "/spec",
-        "Job" | "Deployment" => "/spec/template/spec",
-        "CronJob" => "/spec/jobTemplate/spec/template/spec",
-        _ => return Vec::new(),
+    let Some(pod_spec) = super::pod_spec_pointer(&obj.kind) else {
+        return Vec::new();
     };
     let mut out = Vec::new();
     for list in ["initContainers", "containers"] {

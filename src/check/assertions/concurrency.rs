@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling, Outcome, fact, target};
+use super::{Check, Compiling, Outcome, fact, target};
 use crate::check::Evidence;
 use crate::model::Assertion;
 
@@ -18,7 +18,7 @@ pub struct Concurrency {
     pub min_running: Option<u32>,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let spec = a.concurrency.as_ref().expect("checked above");
     c.placeholders.extend(["active".into(), "running".into()]);
     let object = c.target(&spec.object, "/concurrency/object");
@@ -36,7 +36,7 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
     }))
 }
 
-impl AssertionKind for Concurrency {
+impl Check for Concurrency {
     fn object(&self) -> Option<&str> {
         Some(&self.object)
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling, Outcome, fact, target};
+use super::{Check, Compiling, Outcome, fact, target};
 use crate::check::Evidence;
 use crate::model::Assertion;
 
@@ -19,7 +19,7 @@ pub struct Duration {
     pub faster_than: Option<String>,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let d = a.duration.as_ref().expect("checked above");
     let object = c.target(&d.object, "/duration/object");
     let parse = |s: &Option<String>, p: &str, errors: &mut Vec<CompileError>| {
@@ -44,7 +44,7 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
     }))
 }
 
-impl AssertionKind for Duration {
+impl Check for Duration {
     fn object(&self) -> Option<&str> {
         Some(&self.object)
     }

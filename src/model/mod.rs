@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod checks;
+pub use checks::*;
+
 /// A unit of the course: `units/NN-name/unit.yaml`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -175,7 +178,7 @@ pub struct Question {
     pub weight: u32,
 }
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 
@@ -202,17 +205,48 @@ pub enum Measure {
     MaxRunning,
     /// The number of failed pods.
     FailedPods,
+    /// Container restarts of the target's pods, in all.
+    Restarts,
+    /// Ready replicas of a Deployment (or ready pods of another target).
+    ReadyReplicas,
+    /// Ready endpoints of a Service.
+    ReadyEndpoints,
 }
 
-/// An object an exercise is about.
+/// An object an exercise is about: one named object, or the objects a label selector picks.
+/// Assertions name it by its `id`, its name, or `Kind/name` (needed when two targets share a
+/// name, e.g. a Deployment and its Service both called `web`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
-    /// Kind of the object; only `Job` is gathered live today.
+    /// Kind of the object: `Job` (the default), `Pod`, `Deployment`, `CronJob`, `Service`,
+    /// `ConfigMap`, `Secret`, or any kind the cluster serves (give `apiVersion` for a kind
+    /// kubelab does not know by name, such as a custom resource).
     #[serde(default = "job_kind")]
     pub kind: String,
+    /// `apps/v1`, `example.com/v1`: optional for the kinds kubelab knows; a custom kind is
+    /// found through the cluster's discovery.
+    #[serde(
+        default,
+        rename = "apiVersion",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub api_version: Option<String>,
+    /// How assertions name this target (default: its name, or `Kind/name` when another target
+    /// shares the name, or `Kind/selector` for a selector target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9./=_-]*$"))]
+    pub id: Option<String>,
     /// `metadata.name` the learner's object must have.
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Instead of a name: a label selector (`app=v1`, `tier in (web,api)`) for objects whose
+    /// names the learner chooses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// With `selector`: how many objects it must pick (e.g. 3 Pods).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
 }
 
 fn job_kind() -> String {
@@ -231,8 +265,9 @@ pub enum Phase {
     Both,
 }
 
-/// One assertion. Exactly one of the check keys (`field`, `label`, `annotation`, `count`,
-/// `duration`, `concurrency`, `logs`, `records`, `event`, `deleted`, `expr`, `use`) must be given.
+/// One assertion. Exactly one of the check keys (`field`, `match`, `condition`, `label`,
+/// `annotation`, `count`, `duration`, `concurrency`, `logs`, `records`, `event`, `deleted`,
+/// `expr`, `use`) must be given.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Assertion {
@@ -259,13 +294,20 @@ pub struct Assertion {
     /// A field of an object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<FieldCheck>,
+    /// A partial object the target must contain (maps by key, lists as subsets, quantities
+    /// by value), written as in a manifest: a mismatch is shown as the path and both values.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_: Option<MatchCheck>,
+    /// A condition of the target's `status.conditions` (`Available`, `Ready`, `Complete`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionCheck>,
     /// A label of an object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<KeyCheck>,
     /// An annotation of an object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotation: Option<KeyCheck>,
-    /// The number of gathered objects of a kind that match a condition.
+    /// The number of objects of a kind that match a selector and a condition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<CountCheck>,
     /// How long a Job ran, absolutely or compared with another Job.
@@ -274,20 +316,22 @@ pub struct Assertion {
     /// How many of a Job's pods were active (and running) at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<ConcurrencyCheck>,
-    /// Pod log lines.
+    /// Log lines of the target's pods (a Pod's, a Job's, a Deployment's, a CronJob's Jobs').
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<LogsCheck>,
     /// Structured result records in pod logs, judged by what they say, not by field names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<RecordsCheck>,
-    /// An Event involving the Job or its pods.
+    /// An Event about the target or what belongs to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventCheck>,
     /// Objects that must be gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<DeletedCheck>,
-    /// A CEL expression that must be true. Variables: `object` (the target), `objects`
-    /// (all targets by name); live only: `job`, `pods`, `events`, `facts`, `jobs`.
+    /// A CEL expression that must be true. Variables: `object` (the target; a list for a
+    /// selector target), `objects` (all targets by key); live only: `facts` (the target's
+    /// facts, by kind), `targets` (every target's facts by key), `pods`, `events`, `logs`,
+    /// `job` (a Job target), `jobs` (the namespace's Jobs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expr: Option<String>,
     /// A CEL expression whose result is shown as `{value}` (with `expr`).
@@ -301,216 +345,8 @@ pub struct Assertion {
     pub with: BTreeMap<String, serde_json::Value>,
 }
 
-fn one() -> u32 {
+pub(crate) fn one() -> u32 {
     1
-}
-
-/// Comparisons shared by checks that look at one value. Give at least one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Expect {
-    /// The value must equal this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals: Option<serde_json::Value>,
-    /// The value must be one of these.
-    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
-    pub one_of: Option<Vec<serde_json::Value>>,
-    /// The value must be a number (or quantity) at least this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// The value must be a number (or quantity) at most this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-    /// The value, as text, must match this regular expression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matches: Option<String>,
-    /// `true`: the field must be set; `false`: it must be absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub present: Option<bool>,
-}
-
-/// A field of an object.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FieldCheck {
-    /// Target name (default: the exercise's first target).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// Dotted path: `spec.template.spec.containers[0].resources.limits.cpu`; `[*]` means every
-    /// element (and there must be at least one); `["a.b/c"]` quotes a key with dots.
-    pub path: String,
-    #[serde(flatten)]
-    pub expect: Expect,
-}
-
-/// A label or annotation.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeyCheck {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// The key: `type`, `app.kubernetes.io/name`.
-    pub key: String,
-    /// Check the pod template's metadata instead of the object's own.
-    #[serde(default)]
-    pub template: bool,
-    #[serde(flatten)]
-    pub expect: Expect,
-}
-
-/// Kinds of gathered objects that can be counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum CountKind {
-    Pod,
-    Job,
-    Event,
-}
-
-/// Counts gathered objects.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CountCheck {
-    /// What to count: the target Job's pods, the namespace's Jobs, or Events about the Job
-    /// and its pods.
-    pub kind: CountKind,
-    /// CEL condition on each `item` (e.g. `item.status.phase == "Succeeded"`).
-    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
-    pub filter: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    #[serde(flatten)]
-    pub expect: Expect,
-}
-
-/// How long a Job ran (startTime to completionTime).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DurationCheck {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// At least this long: `60s`, `1m30s`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<String>,
-    /// At most this long.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<String>,
-    /// Must have been faster than this other target (by name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub faster_than: Option<String>,
-}
-
-/// Observed concurrency of a Job's pods.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConcurrencyCheck {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// Active pods (created, not finished) must never exceed this: what `parallelism` caps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_active: Option<u32>,
-    /// At least this many pods must have been active at once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_active: Option<u32>,
-    /// At least this many containers must have run at once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_running: Option<u32>,
-}
-
-/// Which pods a log check requires to match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PodQuantifier {
-    /// Every pod that ran to completion.
-    #[default]
-    Every,
-    /// At least one pod.
-    Any,
-}
-
-/// Pod log lines.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogsCheck {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// Regular expression a line must match; named groups can be used below.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
-    /// Which pods must have matching lines (default: every succeeded pod).
-    #[serde(default, rename = "in")]
-    pub quantifier: PodQuantifier,
-    /// Also require every line of those pods to match `pattern`.
-    #[serde(default)]
-    pub all_lines: bool,
-    /// Number of matching lines per pod.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lines: Option<Expect>,
-    /// This named group's value must differ between pods (each pod identifies itself).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unique: Option<String>,
-    /// This named group's values must be consecutive integers from 1, in order, in each pod.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence: Option<String>,
-    /// Matching lines must be JSON objects holding these fields.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub json_fields: Vec<String>,
-}
-
-/// Structured result records: the machine-readable lines the pods wrote (a JSON object, or at
-/// least two `key=value` pairs), whatever field names the learner chose. Give one or more of
-/// the requirements; every pod that succeeded must have written at least one record.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RecordsCheck {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// The work items: some field must name all of them (`app-3.log`, `dataset-03`, or the
-    /// bare index, numbered from 0 or 1), each the same number of times (once, or once per
-    /// role such as a severity level), and no pod may name an item twice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<u32>,
-    /// Every record names the worker that wrote it: its pod name, hostname, or its completion
-    /// index in a field such as `worker`, `index` or `pod`.
-    #[serde(default)]
-    pub worker: bool,
-    /// The records report at least this many severity levels, as field names (`errors`,
-    /// `warnings`) or as values (`ERROR`, `WARN`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub levels: Option<u32>,
-    /// Failed work items are visible: a record reports a failure (a value such as `invalid`,
-    /// `failed`, `error`, `false`), or a pod failed and was retried to completion.
-    #[serde(default)]
-    pub failures: bool,
-}
-
-/// An Event about the Job or its pods.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventCheck {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// The Event's reason: `FailedScheduling`, `BackoffLimitExceeded`.
-    pub reason: String,
-    /// Regular expression on the message: `Insufficient cpu`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// `true` (default): such an Event must exist; `false`: it must not.
-    #[serde(default = "yes")]
-    pub present: bool,
-}
-
-/// Objects that must be gone.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeletedCheck {
-    /// `Job` or `Pod`.
-    pub kind: CountKind,
-    /// Label selector: `chapter=jobs`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<String>,
-    /// Target names that must be gone.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub names: Vec<String>,
 }
 
 /// A known failure mode with its explanation, shown when its pattern is seen.

@@ -2,14 +2,14 @@
 
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling};
+use super::{Check, Compiling};
 use crate::model::Assertion;
 
 use super::expr::CelCheck;
 use crate::check::err;
 use crate::model::Phase;
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let id = a.uses.as_ref().expect("checked above");
     match c.cx.checks.get(id) {
         None => {

@@ -1,8 +1,10 @@
-//! The kinds of assertion, one module each: how a check in the course file is compiled (an
-//! author's mistake reported at its JSON pointer) and how it is judged on [`Evidence`]. A new
-//! kind is a new file here and one line in [`KINDS`] (and its key in the course model).
+//! The checks an assertion can make, one module each: how a check in the course file is
+//! compiled (an author's mistake reported at its JSON pointer) and how it is judged on
+//! [`Evidence`]. A new check is a new file here and one line in [`CHECKS`] (and its key in
+//! the course model).
 
 mod concurrency;
+mod condition;
 mod count;
 mod deleted;
 mod duration;
@@ -11,6 +13,7 @@ mod expr;
 mod field;
 mod key;
 mod logs;
+mod matches;
 mod records;
 mod uses;
 
@@ -24,10 +27,14 @@ use crate::model::{Assertion, Expect, Phase};
 /// Passed or not, with lines of evidence; or why the evidence could not be read this way.
 pub type Outcome = Result<(bool, Vec<String>), String>;
 
-/// A compiled check of one kind.
-pub trait AssertionKind: std::fmt::Debug + Send + Sync {
-    /// The target it reads (None: the exercise's default target, or several objects).
+/// A compiled check.
+pub trait Check: std::fmt::Debug + Send + Sync {
+    /// The key of the target it reads (None: the exercise's default target, or several).
     fn object(&self) -> Option<&str> {
+        None
+    }
+    /// The key of the target whose pods' logs it reads, if it reads logs.
+    fn reads_logs_of(&self) -> Option<&str> {
         None
     }
     /// Why it can only be judged live, when it reads cluster state.
@@ -35,7 +42,7 @@ pub trait AssertionKind: std::fmt::Debug + Send + Sync {
         Some("this check reads the cluster, so it can only be judged live")
     }
     /// Whether it judges its target's run: those about what must be gone, or counting the
-    /// namespace's Jobs, hold without it (an absent Job is their evidence).
+    /// namespace's objects, hold without it (an absence is their evidence).
     fn needs_run(&self) -> bool {
         true
     }
@@ -47,12 +54,14 @@ pub trait AssertionKind: std::fmt::Debug + Send + Sync {
     fn judge(&self, ev: &Evidence, values: &mut BTreeMap<String, String>) -> Outcome;
 }
 
-type Compile = fn(&Assertion, &mut Compiling) -> Option<Box<dyn AssertionKind>>;
+type Compile = fn(&Assertion, &mut Compiling) -> Option<Box<dyn Check>>;
 type Given = fn(&Assertion) -> bool;
 
-/// Every kind: its key in an assertion, whether an assertion gives it, and how it compiles.
-pub const KINDS: &[(&str, Given, Compile)] = &[
+/// Every check: its key in an assertion, whether an assertion gives it, and how it compiles.
+pub const CHECKS: &[(&str, Given, Compile)] = &[
     ("field", |a| a.field.is_some(), field::compile),
+    ("match", |a| a.match_.is_some(), matches::compile),
+    ("condition", |a| a.condition.is_some(), condition::compile),
     ("label", |a| a.label.is_some(), key::compile_label),
     (
         "annotation",
@@ -100,23 +109,33 @@ impl<'a> Compiling<'a> {
         }
     }
 
-    /// The target an `object` names (it must be one of the exercise's), or the first target.
+    /// The key of the target an `object` names (one of the exercise's, by key, `Kind/name`
+    /// or an unambiguous name), or the first target's.
     pub fn target(&mut self, object: &Option<String>, pointer: &str) -> String {
         match object {
-            Some(name) => {
-                if !self.cx.targets.iter().any(|t| t == name) {
-                    self.errors.push(err(
-                        pointer,
-                        format!(
-                            "`{name}` is not one of this exercise's targets ({})",
-                            self.cx.targets.join(", ")
-                        ),
-                    ));
+            Some(reference) => match crate::target::find(self.cx.targets, reference) {
+                Ok(t) => t.key.clone(),
+                Err(m) => {
+                    self.errors.push(err(pointer, m));
+                    reference.clone()
                 }
-                name.clone()
-            }
-            None => self.cx.targets.first().cloned().unwrap_or_default(),
+            },
+            None => self
+                .cx
+                .targets
+                .first()
+                .map(|t| t.key.clone())
+                .unwrap_or_default(),
         }
+    }
+
+    /// The kind of the target with this key.
+    pub fn kind_of(&self, key: &str) -> Option<&crate::kinds::KindRef> {
+        self.cx
+            .targets
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| &t.kind)
     }
 
     pub fn expect(&mut self, e: &Expect, pointer: &str) -> CompiledExpect {
@@ -125,10 +144,22 @@ impl<'a> Compiling<'a> {
 }
 
 fn target<'a>(ev: &'a Evidence, object: &str) -> Result<&'a LiveTarget, String> {
-    if !ev.objects.contains_key(object) {
+    if ev.found(object).is_none() {
         return Err(missing(object));
     }
     ev.live.get(object).ok_or_else(|| missing(object))
+}
+
+/// A target's objects (one, or a selection's), or why there are none.
+fn objects_of<'a>(ev: &'a Evidence, object: &str) -> Result<&'a [Json], String> {
+    ev.found(object).ok_or_else(|| missing(object))
+}
+
+/// An object's name, for saying which of a selection's objects failed.
+fn name_of(o: &Json) -> &str {
+    o.pointer("/metadata/name")
+        .and_then(Json::as_str)
+        .unwrap_or("(no name)")
 }
 
 fn fact<'a>(t: &'a LiveTarget, name: &str) -> Option<&'a Json> {

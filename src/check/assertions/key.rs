@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{AssertionKind, Compiling, Outcome};
+use super::{Check, Compiling, Outcome, name_of, objects_of};
 use crate::check::{CompiledExpect, Evidence};
 use crate::model::Assertion;
 
-use crate::check::{missing, show_value};
+use crate::check::{join_unique, show_value};
 use crate::model::Phase;
 
 #[derive(Debug)]
@@ -18,18 +18,15 @@ pub struct Key {
     pub expect: CompiledExpect,
 }
 
-pub(super) fn compile_label(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile_label(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     compile("label", a, c)
 }
 
-pub(super) fn compile_annotation(
-    a: &Assertion,
-    c: &mut Compiling,
-) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile_annotation(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     compile("annotation", a, c)
 }
 
-fn compile(k: &str, a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+fn compile(k: &str, a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let spec = if k == "label" {
         a.label.as_ref()
     } else {
@@ -49,7 +46,7 @@ fn compile(k: &str, a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assertio
     }))
 }
 
-impl AssertionKind for Key {
+impl Check for Key {
     fn object(&self) -> Option<&str> {
         Some(&self.object)
     }
@@ -69,18 +66,36 @@ impl AssertionKind for Key {
         values.insert("object".into(), object.clone());
         values.insert("key".into(), key.clone());
         values.insert("expected".into(), expect.describe());
-        let obj = ev.objects.get(object).ok_or_else(|| missing(object))?;
-        let meta = if *template {
-            obj.pointer("/spec/template/metadata")
-        } else {
-            obj.get("metadata")
-        };
+        let objs = objects_of(ev, object)?;
         let field = if *annotation { "annotations" } else { "labels" };
-        let v = meta
-            .and_then(|m| m.get(field))
-            .and_then(|m| m.get(key))
-            .filter(|v| !v.is_null());
-        values.insert("value".into(), show_value(v));
-        Ok((expect.test(v), Vec::new()))
+        let mut ok = true;
+        let mut shown = Vec::new();
+        let mut details = Vec::new();
+        for obj in objs {
+            let meta = if *template {
+                template_metadata(obj)
+            } else {
+                obj.get("metadata")
+            };
+            let v = meta
+                .and_then(|m| m.get(field))
+                .and_then(|m| m.get(key))
+                .filter(|v| !v.is_null());
+            shown.push(show_value(v));
+            if !expect.test(v) {
+                ok = false;
+                if objs.len() > 1 {
+                    details.push(format!("{}: {key} is {}", name_of(obj), show_value(v)));
+                }
+            }
+        }
+        values.insert("value".into(), join_unique(&shown));
+        Ok((ok, details))
     }
+}
+
+/// The pod template's metadata: a Job's, a Deployment's, or a CronJob's Job template's.
+fn template_metadata(obj: &serde_json::Value) -> Option<&serde_json::Value> {
+    obj.pointer("/spec/template/metadata")
+        .or_else(|| obj.pointer("/spec/jobTemplate/spec/template/metadata"))
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling, Outcome, cut, target};
+use super::{Check, Compiling, Outcome, cut, target};
 use crate::check::Evidence;
 use crate::model::Assertion;
 
@@ -21,7 +21,7 @@ pub struct Event {
     pub present: bool,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let e = a.event.as_ref().expect("checked above");
     c.placeholders.push("message".into());
     let object = c.target(&e.object, "/event/object");
@@ -38,7 +38,7 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
     }))
 }
 
-impl AssertionKind for Event {
+impl Check for Event {
     fn object(&self) -> Option<&str> {
         Some(&self.object)
     }

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{AssertionKind, Compiling, Outcome};
+use super::{Check, Compiling, Outcome, name_of, objects_of};
 use crate::check::{CompiledExpect, Evidence};
 use crate::model::Assertion;
 
 use crate::check::path::FieldPath;
-use crate::check::{err, join_unique, missing, show_value};
+use crate::check::{err, join_unique, show_value};
 use crate::model::Phase;
 
 #[derive(Debug)]
@@ -17,7 +17,7 @@ pub struct Field {
     pub expect: CompiledExpect,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let f = a.field.as_ref().expect("checked above");
     c.placeholders.push("path".into());
     c.default_phase = Phase::Both;
@@ -37,7 +37,7 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
     }
 }
 
-impl AssertionKind for Field {
+impl Check for Field {
     fn object(&self) -> Option<&str> {
         Some(&self.object)
     }
@@ -55,24 +55,35 @@ impl AssertionKind for Field {
         values.insert("object".into(), object.clone());
         values.insert("path".into(), path.text.clone());
         values.insert("expected".into(), expect.describe());
-        let obj = ev.objects.get(object).ok_or_else(|| missing(object))?;
-        let found = path.select(obj);
+        let objs = objects_of(ev, object)?;
+        let several = objs.len() > 1;
         let mut details = Vec::new();
         let mut ok = true;
         let mut shown = Vec::new();
-        for (p, v) in &found {
-            let good = expect.test(*v);
-            shown.push(show_value(*v));
-            if !good {
-                ok = false;
-                if found.len() > 1 {
-                    details.push(format!("{p} is {}", show_value(*v)));
+        for obj in objs {
+            let found = path.select(obj);
+            let whose = if several {
+                format!("{}: ", name_of(obj))
+            } else {
+                String::new()
+            };
+            for (p, v) in &found {
+                let good = expect.test(*v);
+                shown.push(show_value(*v));
+                if !good {
+                    ok = false;
+                    if found.len() > 1 || several {
+                        details.push(format!("{whose}{p} is {}", show_value(*v)));
+                    }
                 }
             }
-        }
-        if found.is_empty() {
-            ok = expect.present == Some(false);
-            shown.push("no elements".into());
+            if found.is_empty() {
+                ok &= expect.present == Some(false);
+                shown.push("no elements".into());
+                if several && expect.present != Some(false) {
+                    details.push(format!("{whose}{} is not set", path.text));
+                }
+            }
         }
         values.insert("value".into(), join_unique(&shown));
         Ok((ok, details))

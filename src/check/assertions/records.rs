@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex::Regex;
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling, Outcome, target};
+use super::{Check, Compiling, Outcome, target};
 use crate::check::{Evidence, LiveTarget};
 use crate::model::{Assertion, RecordsCheck};
 
@@ -448,7 +448,7 @@ pub struct Records {
     pub check: RecordsCheck,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let r = a.records.as_ref().expect("checked above");
     c.placeholders.extend(["records".into(), "field".into()]);
     let object = c.target(&r.object, "/records/object");
@@ -464,8 +464,12 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
     }))
 }
 
-impl AssertionKind for Records {
+impl Check for Records {
     fn object(&self) -> Option<&str> {
+        Some(&self.object)
+    }
+
+    fn reads_logs_of(&self) -> Option<&str> {
         Some(&self.object)
     }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling, Outcome};
+use super::{Check, Compiling, Outcome};
 use crate::check::Evidence;
 use crate::model::Assertion;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ pub struct CelCheck {
     pub params: Json,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let source = a.expr.as_ref().expect("checked above");
     let expr = Expr::compile(source, &[]).map_err(|m| err("/expr", m));
     let value = a.value.as_ref().and_then(|v| {
@@ -48,7 +48,7 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
     }
 }
 
-impl AssertionKind for CelCheck {
+impl Check for CelCheck {
     fn live_only(&self) -> Option<&'static str> {
         self.expr.live_only.then_some(
             "this expression reads cluster state (job, pods, events, facts, jobs, logs), so it can only be judged live",

@@ -1,24 +1,26 @@
-//! `deleted`: objects that must be gone, by name or label selector.
+//! `deleted`: objects of a kind that must be gone from the namespace, by target or selector.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling, Outcome};
+use super::{Check, Compiling, Outcome};
 use crate::check::Evidence;
 use crate::model::Assertion;
 
 use crate::check::{err, parse_selector};
-use crate::model::CountKind;
+use crate::selector::Selector;
 
 #[derive(Debug)]
 pub struct Deleted {
-    pub kind: CountKind,
-    pub selector: Option<Vec<(String, String)>>,
+    /// The Kubernetes kind.
+    pub kind: String,
+    pub selector: Option<Selector>,
+    /// Names of the targets that must be gone.
     pub names: Vec<String>,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let d = a.deleted.as_ref().expect("checked above");
     c.placeholders.push("remaining".into());
     let selector = d.selector.as_ref().and_then(|s| {
@@ -26,20 +28,35 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
             .map_err(|m| c.errors.push(err("/deleted/selector", m)))
             .ok()
     });
-    for n in &d.names {
-        c.target(&Some(n.clone()), "/deleted/names");
+    let names: Vec<String> = d
+        .names
+        .iter()
+        .map(|n| {
+            let key = c.target(&Some(n.clone()), "/deleted/names");
+            c.cx.targets
+                .iter()
+                .find(|t| t.key == key)
+                .and_then(|t| t.name.clone())
+                .unwrap_or_else(|| n.clone())
+        })
+        .collect();
+    if let Err(m) = crate::kinds::KindRef::new(&d.kind)
+        .resolve_offline()
+        .and_then(|k| k.ok_or_else(|| format!("kubelab does not know kind `{}` by name", d.kind)))
+    {
+        c.errors.push(err("/deleted/kind", m));
     }
     if d.selector.is_none() && d.names.is_empty() {
         c.errors.push(err("/deleted", "give `selector` or `names`"));
     }
     Some(Box::new(Deleted {
-        kind: d.kind,
+        kind: d.kind.clone(),
         selector,
-        names: d.names.clone(),
+        names,
     }))
 }
 
-impl AssertionKind for Deleted {
+impl Check for Deleted {
     fn needs_run(&self) -> bool {
         false
     }
@@ -50,11 +67,7 @@ impl AssertionKind for Deleted {
             selector,
             names,
         } = self;
-        let items: Vec<&Json> = match kind {
-            CountKind::Job => ev.jobs.iter().collect(),
-            CountKind::Pod => ev.live.values().flat_map(|t| t.pods.iter()).collect(),
-            CountKind::Event => ev.live.values().flat_map(|t| t.events.iter()).collect(),
-        };
+        let items: Vec<&Json> = ev.namespace.get(kind).into_iter().flatten().collect();
         let remaining: Vec<String> = items
             .into_iter()
             .filter(|o| {
@@ -63,14 +76,9 @@ impl AssertionKind for Deleted {
                     .and_then(Json::as_str)
                     .unwrap_or("");
                 let by_name = names.iter().any(|n| n == name);
-                let by_selector = selector.as_ref().is_some_and(|sel| {
-                    sel.iter().all(|(k, v)| {
-                        o.pointer("/metadata/labels")
-                            .and_then(|l| l.get(k))
-                            .and_then(Json::as_str)
-                            == Some(v)
-                    })
-                });
+                let by_selector = selector
+                    .as_ref()
+                    .is_some_and(|sel| sel.matches_json(o.pointer("/metadata/labels")));
                 by_name || by_selector
             })
             .filter_map(|o| {

@@ -1,14 +1,14 @@
-//! Facts derived from a cluster snapshot, per target Job: what really happened, in numbers the
-//! assertions and the feedback use. Pods count only when the Job owns them (ownerReferences to
-//! its uid); look-alikes are reported, never counted.
+//! A Job's facts: what really happened, in numbers the assertions and the feedback use. Pods
+//! count only when the Job owns them (ownerReferences to its uid); look-alikes are reported,
+//! never counted.
 
 use jiff::Timestamp;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use serde::Serialize;
-use serde_json::Value as Json;
 
-use crate::cluster::Snapshot;
+use super::{distinct, owned_by, secs, truncate};
+use crate::snapshot::Snapshot;
 
 /// One pod's life, as the Job controller and kubelet recorded it.
 #[derive(Debug, Clone, Serialize)]
@@ -39,10 +39,11 @@ pub struct Run {
     pub last_log_line: Option<String>,
 }
 
-/// Everything derived for one target.
+/// Everything derived for one Job.
 #[derive(Debug, Clone, Serialize)]
-pub struct Facts {
+pub struct JobFacts {
     pub found: bool,
+    pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
     /// One line: "Complete (CompletionsReached)", "Failed (BackoffLimitExceeded): ...", "running".
@@ -68,6 +69,9 @@ pub struct Facts {
     pub pods_succeeded: usize,
     pub pods_failed: usize,
     pub pods_unfinished: usize,
+    /// `status.completionTime`, when it completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
     /// startTime to completionTime (or to the snapshot while running).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
@@ -97,23 +101,12 @@ pub struct Facts {
     pub gone_pods: Vec<String>,
 }
 
-fn secs(from: Timestamp, to: Timestamp) -> f64 {
-    let d = to.duration_since(from);
-    (d.as_secs_f64() * 10.0).round() / 10.0
-}
-
-fn distinct<T: PartialEq>(v: &mut Vec<T>, item: T) {
-    if !v.contains(&item) {
-        v.push(item);
-    }
-}
-
 /// The pods a Job owns.
 pub fn owned_pods<'a>(snapshot: &'a Snapshot, uid: &str) -> Vec<&'a Pod> {
     snapshot
         .pods
         .iter()
-        .filter(|p| crate::cluster::owned_by(p, &[uid]))
+        .filter(|p| owned_by(p, "Job", uid))
         .collect()
 }
 
@@ -145,11 +138,18 @@ pub fn events_for<'a>(snapshot: &'a Snapshot, name: &str, pods: &[&Pod]) -> Vec<
         .collect()
 }
 
-pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
-    let now = gathered_at(snapshot);
-    let Some(job) = find_job(snapshot, name) else {
-        return not_found(snapshot, name);
-    };
+/// The facts of the Job named `name`, or what is there instead when it is missing.
+pub fn derive(snapshot: &Snapshot, name: &str) -> JobFacts {
+    match find_job(snapshot, name) {
+        Some(job) => of(snapshot, job),
+        None => not_found(snapshot, name),
+    }
+}
+
+/// The facts of one Job of the snapshot (a target, or a CronJob's run).
+pub fn of(snapshot: &Snapshot, job: &Job) -> JobFacts {
+    let now = snapshot.taken_at();
+    let name = job.metadata.name.as_deref().unwrap_or_default();
     let uid = job.metadata.uid.clone().unwrap_or_default();
     let spec = job.spec.as_ref();
     let status = job.status.clone().unwrap_or_default();
@@ -191,8 +191,9 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         spec,
     );
     let running_edges = std::mem::take(&mut tally.running_edges);
-    Facts {
+    JobFacts {
         found: true,
+        name: name.to_owned(),
         uid: Some(uid),
         state,
         complete: complete_c.is_some(),
@@ -205,6 +206,7 @@ pub fn derive(snapshot: &Snapshot, name: &str) -> Facts {
         status_succeeded: status.succeeded.unwrap_or(0),
         status_failed: status.failed.unwrap_or(0),
         status_active: status.active.unwrap_or(0),
+        completed_at: status.completion_time.as_ref().map(|t| t.0.to_string()),
         pods: pods.len(),
         pods_succeeded: tally.succeeded,
         pods_failed: tally.failed,
@@ -249,14 +251,6 @@ fn gone_pods(snapshot: &Snapshot, name: &str, uid: Option<&str>) -> Vec<String> 
     }
     gone.sort();
     gone
-}
-
-/// When the snapshot was taken: "now" for what is still running.
-fn gathered_at(snapshot: &Snapshot) -> Timestamp {
-    snapshot
-        .gathered_at
-        .parse()
-        .unwrap_or_else(|_| Timestamp::now())
 }
 
 /// The shortest and longest run of the pods that succeeded.
@@ -439,10 +433,11 @@ fn job_state(
     }
 }
 
-fn not_found(snapshot: &Snapshot, name: &str) -> Facts {
+fn not_found(snapshot: &Snapshot, name: &str) -> JobFacts {
     let (impostors, previous_job_pods) = lookalikes(snapshot, name, "");
-    Facts {
+    JobFacts {
         found: false,
+        name: name.to_owned(),
         uid: None,
         state: "not found".into(),
         complete: false,
@@ -455,6 +450,7 @@ fn not_found(snapshot: &Snapshot, name: &str) -> Facts {
         status_succeeded: 0,
         status_failed: 0,
         status_active: 0,
+        completed_at: None,
         pods: 0,
         pods_succeeded: 0,
         pods_failed: 0,
@@ -519,18 +515,4 @@ fn sweep(mut edges: Vec<(Timestamp, i32)>) -> usize {
         max = max.max(cur);
     }
     max.max(0) as usize
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        let cut: String = s.chars().take(n).collect();
-        format!("{cut}...")
-    }
-}
-
-/// Facts as JSON for expressions.
-pub fn to_json(f: &Facts) -> Json {
-    serde_json::to_value(f).expect("facts serialise")
 }

@@ -1,10 +1,11 @@
-//! `logs`: pod log lines: a pattern in every (or any) pod, counts, identities, sequences, JSON fields.
+//! `logs`: log lines of the target's pods: a pattern in every (or any) pod, counts, identities,
+//! sequences, JSON fields; a failure says what a matching line is, with an example.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{AssertionKind, Compiling, Outcome, cut, target};
+use super::{Check, Compiling, Outcome, cut, target};
 use crate::check::{CompiledExpect, Evidence};
 use crate::model::Assertion;
 
@@ -24,9 +25,11 @@ pub struct Logs {
     pub unique: Option<String>,
     pub sequence: Option<String>,
     pub json_fields: Vec<String>,
+    /// What a matching line is, for the learner: from the course, or said from the pattern.
+    pub expects: Option<String>,
 }
 
-pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn AssertionKind>> {
+pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Check>> {
     let l = a.logs.as_ref().expect("checked above");
     c.placeholders.extend(["pod".into(), "line".into()]);
     let object = c.target(&l.object, "/logs/object");
@@ -62,21 +65,33 @@ pub(super) fn compile(a: &Assertion, c: &mut Compiling) -> Option<Box<dyn Assert
         unique: l.unique.clone(),
         sequence: l.sequence.clone(),
         json_fields: l.json_fields.clone(),
+        expects: l.expects.clone(),
     }))
 }
 
-impl AssertionKind for Logs {
+impl Check for Logs {
     fn object(&self) -> Option<&str> {
+        Some(&self.object)
+    }
+
+    fn reads_logs_of(&self) -> Option<&str> {
         Some(&self.object)
     }
 
     fn judge(&self, ev: &Evidence, values: &mut BTreeMap<String, String>) -> Outcome {
         values.insert("object".into(), self.object.clone());
         let t = target(ev, &self.object)?;
+        // A Job's pods did their work when they succeeded; a Deployment's or a bare Pod's
+        // run on: every pod that runs or ran.
+        let did_work = |p: &&Json| match p.pointer("/status/phase").and_then(Json::as_str) {
+            Some("Succeeded") => true,
+            Some("Running") | Some("Failed") => !t.pods_complete,
+            _ => false,
+        };
         let succeeded: Vec<String> = t
             .pods
             .iter()
-            .filter(|p| p.pointer("/status/phase").and_then(Json::as_str) == Some("Succeeded"))
+            .filter(did_work)
             .filter_map(|p| {
                 p.pointer("/metadata/name")
                     .and_then(Json::as_str)
@@ -88,10 +103,12 @@ impl AssertionKind for Logs {
             PodQuantifier::Any => t.logs.keys().collect(),
         };
         if pods.is_empty() {
-            values.insert(
-                "value".into(),
-                "no pod completed, so there are no logs to judge".into(),
-            );
+            let none = if t.pods_complete {
+                "no pod completed, so there are no logs to judge"
+            } else {
+                "no pod is running, so there are no logs to judge"
+            };
+            values.insert("value".into(), none.into());
             return Ok((false, Vec::new()));
         }
         let mut problems: Vec<Problem> = Vec::new();
@@ -108,7 +125,7 @@ impl AssertionKind for Logs {
             PodQuantifier::Every => problems.is_empty(),
             PodQuantifier::Any => good_pods > 0,
         };
-        let grouped = group_problems(&problems);
+        let grouped = group_problems(&problems, self.expects.as_deref());
         let summary = if problems.is_empty() || (ok && self.quantifier == PodQuantifier::Any) {
             format!("{good_pods} of {} pods' logs as required", pods.len())
         } else {
@@ -253,7 +270,7 @@ impl Logs {
 
 /// One message per failed requirement: how many pods, which (the first few), and the first
 /// thing seen, in the order the requirements first failed.
-fn group_problems(problems: &[Problem]) -> Vec<String> {
+fn group_problems(problems: &[Problem], expects: Option<&str>) -> Vec<String> {
     let mut order: Vec<&str> = Vec::new();
     for (kind, _, _) in problems {
         if !order.contains(kind) {
@@ -267,11 +284,15 @@ fn group_problems(problems: &[Problem]) -> Vec<String> {
                 problems.iter().filter(|p| p.0 == kind).collect();
             let mut pods: Vec<&str> = mine.iter().map(|p| p.1.as_str()).collect();
             pods.dedup();
+            let no_match = match expects {
+                Some(e) => format!("wrote no {e}"),
+                None => "wrote no matching line".to_owned(),
+            };
             let what = match kind {
                 "unmatched" => "have lines that do not match the expected form",
                 "json-lacks" => "wrote JSON lines without the required fields",
                 "not-json" => "wrote matching lines that are not JSON objects",
-                "no-match" => "wrote no matching line",
+                "no-match" => no_match.as_str(),
                 "count" => "wrote the wrong number of matching lines",
                 "duplicate" => "share an identity with another pod",
                 _ => "did not log the items in order",
@@ -283,9 +304,14 @@ fn group_problems(problems: &[Problem]) -> Vec<String> {
             } else {
                 String::new()
             };
+            let what = match (pods.len(), what) {
+                (1, w) if w.starts_with("have ") => w.replacen("have ", "has ", 1),
+                (1, w) if w.starts_with("share ") => w.replacen("share ", "shares ", 1),
+                (_, w) => w.to_owned(),
+            };
             format!(
-                "{} pod(s) {what} ({}{more}); first: {}",
-                pods.len(),
+                "{} {what} ({}{more}); found: {}",
+                crate::text::count(pods.len(), "pod", "pods"),
                 shown.join(", "),
                 mine[0].2
             )
@@ -312,10 +338,13 @@ mod tests {
             p("no-match", "w-5", "an empty log"),
         ];
         assert_eq!(
-            group_problems(&problems),
+            group_problems(
+                &problems,
+                Some("line that names the worker, e.g. `worker=w-1`")
+            ),
             [
-                "4 pod(s) wrote no matching line (w-1, w-2, w-4 and 1 more); first: first line \"starting\"",
-                "1 pod(s) share an identity with another pod (w-3); first: pods w-2 and w-3 both call themselves x",
+                "4 pods wrote no line that names the worker, e.g. `worker=w-1` (w-1, w-2, w-4 and 1 more); found: first line \"starting\"",
+                "1 pod shares an identity with another pod (w-3); found: pods w-2 and w-3 both call themselves x",
             ]
         );
     }
