@@ -21,6 +21,7 @@ pub async fn stream_logs(
     namespace: String,
     selector: String,
     since: Timestamp,
+    redactor: std::sync::Arc<crate::text::Redactor>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let pods: Api<Pod> = Api::namespaced(client, &namespace);
@@ -31,6 +32,7 @@ pub async fn stream_logs(
     let (ended_tx, mut ended) = mpsc::unbounded_channel();
     let mut followers = Followers {
         run_started: Some(since),
+        redactor,
         ..Followers::default()
     };
     loop {
@@ -59,6 +61,8 @@ struct Followers {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// When the run began: older pods' logs are followed from here.
     run_started: Option<Timestamp>,
+    /// The applied Secrets' values, hidden in what the pods print.
+    redactor: std::sync::Arc<crate::text::Redactor>,
 }
 
 impl Followers {
@@ -66,8 +70,9 @@ impl Followers {
         let name = pod.metadata.name.clone().unwrap_or_default();
         if let Some(why) = stopped_while_running(pod)
             && self.said_stopped.insert(name.clone())
+            && let Some(next) = what_follows(pod, &why)
         {
-            eprintln!("[{name}] {why} while running: {}", what_follows(pod));
+            eprintln!("[{name}] {why} while running: {next}");
         }
         let (running, terminated) = container_states(pod);
         if !(running || terminated) {
@@ -101,8 +106,9 @@ impl Followers {
             self.following.insert(shown.clone());
             let (api, ended) = (api.clone(), ended.clone());
             let (pod_name, container) = (name.clone(), container.clone());
+            let redactor = self.redactor.clone();
             self.tasks.push(tokio::spawn(async move {
-                let last = follow(&api, &pod_name, &container, &shown, since).await;
+                let last = follow(&api, &pod_name, &container, &shown, since, &redactor).await;
                 let _ = ended.send((shown, last));
             }));
         }
@@ -127,6 +133,7 @@ async fn follow(
     container: &str,
     shown: &str,
     since: Option<Timestamp>,
+    redactor: &crate::text::Redactor,
 ) -> Option<Timestamp> {
     let lp = LogParams {
         container: Some(container.to_owned()),
@@ -149,7 +156,7 @@ async fn follow(
             continue;
         }
         last = at.or(last);
-        eprintln!("[{shown}] {}", crate::text::clean(text));
+        eprintln!("[{shown}] {}", crate::text::clean(&redactor.scrub(text)));
     }
     last
 }
@@ -186,8 +193,9 @@ fn container_states(pod: &Pod) -> (bool, bool) {
     (running, terminated)
 }
 
-/// What replaces a pod that was deleted or evicted, by what owns it.
-fn what_follows(pod: &Pod) -> &'static str {
+/// What replaces a pod that was deleted or evicted, by what owns it; nothing to say when a
+/// ReplicaSet scales down (a rollout replacing its revision is not news).
+fn what_follows(pod: &Pod, why: &str) -> Option<&'static str> {
     let owner = pod
         .metadata
         .owner_references
@@ -197,11 +205,14 @@ fn what_follows(pod: &Pod) -> &'static str {
         .map(|o| o.kind.as_str());
     match owner {
         Some("Job") => {
-            "the Job counts it failed and starts a replacement, which does its work again"
+            Some("the Job counts it failed and starts a replacement, which does its work again")
         }
-        Some("ReplicaSet") => "its ReplicaSet starts a replacement to keep the replica count",
-        Some(_) => "its controller starts a replacement",
-        None => "a bare pod is not replaced: nothing owns it",
+        Some("ReplicaSet") if why.starts_with("evicted") => {
+            Some("its ReplicaSet starts a replacement to keep the replica count")
+        }
+        Some("ReplicaSet") => None,
+        Some(_) => Some("its controller starts a replacement"),
+        None => Some("a bare pod is not replaced: nothing owns it"),
     }
 }
 

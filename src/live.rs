@@ -38,7 +38,13 @@ pub fn assess(exercise: &Exercise, snapshot: &Snapshot, source: String) -> (Chec
         let events = relations::events_about(snapshot, &relations::related(snapshot, t));
         let logs = log_lines(snapshot, &pods);
         notes.extend(target_notes(snapshot, t, &f));
-        pitfalls.extend(recognise(exercise, &logs, &events, &f));
+        for hit in recognise(exercise, &logs, &events, &f) {
+            // Several targets share pods and Events (a Service and its Deployment): say each
+            // known problem once.
+            if !pitfalls.iter().any(|p: &PitfallHit| p.id == hit.id) {
+                pitfalls.push(hit);
+            }
+        }
         objects.insert(
             t.key.clone(),
             Found {
@@ -192,17 +198,24 @@ fn target_notes(snapshot: &Snapshot, t: &TargetRef, f: &TargetFacts) -> Vec<Stri
     let ns = &snapshot.namespace;
     let kind = &t.kind.kind;
     match f {
-        TargetFacts::Selection(sel) if !sel.found => notes.push(format!(
-            "expected {} {kind}s labelled {} in namespace {ns}, found {}{}",
-            sel.expected.map_or("some".to_owned(), |n| n.to_string()),
-            sel.selector,
-            sel.matched.len(),
-            if sel.matched.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", sel.matched.join(", "))
-            }
-        )),
+        TargetFacts::Selection(sel)
+            if sel
+                .expected
+                .is_some_and(|n| n as usize != sel.matched.len())
+                || !sel.found =>
+        {
+            notes.push(format!(
+                "expected {} {kind}s labelled {} in namespace {ns}, found {}{}",
+                sel.expected.map_or("some".to_owned(), |n| n.to_string()),
+                sel.selector,
+                sel.matched.len(),
+                if sel.matched.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", sel.matched.join(", "))
+                }
+            ))
+        }
         _ if !f.found() => {
             let name = t.name.as_deref().unwrap_or("");
             let others = names_of(snapshot, t).unwrap_or_default();
@@ -253,7 +266,9 @@ fn recognise(
     f: &TargetFacts,
 ) -> Vec<PitfallHit> {
     let mut hits = Vec::new();
-    let reasons = f.reasons();
+    let mut reasons = f.reasons();
+    // What kubelab itself concluded ("its selector matches no pod") is evidence too.
+    reasons.push(("what kubelab found".to_owned(), f.state().to_owned()));
     for (pitfall, re) in &exercise.pitfalls {
         let in_logs = || {
             logs.iter().find_map(|(pod, lines)| {

@@ -14,14 +14,13 @@ use crate::error::{Diagnostic, Error};
 use crate::manifest::{self, Finding, Object, Severity};
 use crate::snapshot::REDACTED;
 use crate::target::TargetRef;
-use crate::text::Redactor;
 use crate::verdict::CheckReport;
 use crate::yaml::Source;
 
 /// Checks one manifest file against one exercise.
 pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error> {
     let objects = manifest::parse(source)?;
-    let redactor = secret_values(&objects);
+    let redactor = manifest::secret_values(objects.iter().map(|o| &o.json));
     let mut findings = manifest::validate(source, &objects);
     findings.extend(manifest::relations::check(source, &objects));
     if !exercise.file.shell_lint {
@@ -51,33 +50,6 @@ pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error>
         findings,
         verdicts,
     ))
-}
-
-/// The values of the file's Secrets (`data`, base64, and `stringData`), to hide them.
-fn secret_values(objects: &[Object]) -> Redactor {
-    use base64::Engine as _;
-    let mut r = Redactor::default();
-    for o in objects.iter().filter(|o| o.kind == "Secret") {
-        let name = o.name.as_deref().unwrap_or("");
-        for (field, encoded) in [("data", true), ("stringData", false)] {
-            let Some(map) = o.json.get(field).and_then(Json::as_object) else {
-                continue;
-            };
-            for (k, v) in map {
-                let Some(text) = v.as_str() else { continue };
-                if encoded {
-                    let decoded = base64::engine::general_purpose::STANDARD
-                        .decode(text.trim())
-                        .unwrap_or_default();
-                    r.add(&decoded, text, name, k);
-                } else {
-                    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
-                    r.add(text.as_bytes(), &b64, name, k);
-                }
-            }
-        }
-    }
-    r
 }
 
 /// A Secret as the API server keeps it (`stringData` merged into `data`), its values hidden:

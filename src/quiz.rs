@@ -35,6 +35,7 @@ pub fn describe(q: &Question) -> String {
         }
     };
     match (q.min, q.max, q.one_of.is_empty()) {
+        (Some(a), Some(b), _) if a == b => show(a),
         (Some(a), Some(b), _) => format!("between {} and {}", show(a), show(b)),
         (Some(a), None, _) => format!("at least {}", show(a)),
         (None, Some(b), _) => format!("at most {}", show(b)),

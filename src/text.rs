@@ -52,6 +52,35 @@ impl Redactor {
         self.values.is_empty()
     }
 
+    /// Replaces remembered values in every string of a JSON value; true when one was found.
+    pub fn scrub_json(&self, v: &mut serde_json::Value) -> bool {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                let clean = self.scrub(s);
+                let changed = clean != *s;
+                *s = clean;
+                changed
+            }
+            // Every element is scrubbed: no stopping at the first change.
+            Value::Array(items) => {
+                let mut changed = false;
+                for i in items.iter_mut() {
+                    changed |= self.scrub_json(i);
+                }
+                changed
+            }
+            Value::Object(map) => {
+                let mut changed = false;
+                for i in map.values_mut() {
+                    changed |= self.scrub_json(i);
+                }
+                changed
+            }
+            _ => false,
+        }
+    }
+
     /// The text with every remembered value replaced.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
@@ -87,6 +116,22 @@ pub fn format_duration(d: jiff::SignedDuration) -> String {
         return format!("{}s", format_number((total * 10.0).round() / 10.0));
     }
     let secs = total.round() as i64;
+    if secs >= 86_400 {
+        let (d, h) = (secs / 86_400, secs % 86_400 / 3600);
+        return if h == 0 {
+            format!("{d}d")
+        } else {
+            format!("{d}d{h}h")
+        };
+    }
+    if secs >= 3600 {
+        let (h, m) = (secs / 3600, secs % 3600 / 60);
+        return if m == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{m}m")
+        };
+    }
     let (m, s) = (secs / 60, secs % 60);
     if s == 0 {
         format!("{m}m")
@@ -107,6 +152,15 @@ mod tests {
         assert_eq!(
             r.scrub("password is s3cr3t-pass (czNjcjN0LXBhc3M=), pin abc"),
             "password is [value of Secret db key password] ([value of Secret db key password]), pin abc"
+        );
+    }
+
+    #[test]
+    fn durations_read_as_a_person_writes_them() {
+        let d = |s: i64| super::format_duration(jiff::SignedDuration::from_secs(s));
+        assert_eq!(
+            [d(9), d(90), d(3600), d(28_680), d(90_000)],
+            ["9s", "1m30s", "1h", "7h58m", "1d1h"]
         );
     }
 

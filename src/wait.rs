@@ -103,8 +103,8 @@ impl Known {
         use Known::*;
         match self {
             Job => &[Job],
-            Pod => &[Pod],
-            Deployment => &[Deployment, ReplicaSet, Pod],
+            Pod => &[Pod, Event],
+            Deployment => &[Deployment, ReplicaSet, Pod, Event],
             CronJob => &[CronJob, Job],
             Service => &[Service, EndpointSlice, Pod],
             _ => &[],
@@ -146,22 +146,36 @@ fn standing(
     if !f.found() {
         return Standing::Absent;
     }
-    let line = format!("{}/{}: {}", a.kind.name(), a.name, f.state());
+    let mut line = format!("{}/{}: {}", a.kind.name(), a.name, f.state());
+    if let Some(left) = f
+        .pods()
+        .iter()
+        .filter(|p| p.ready && !p.terminating)
+        .filter_map(|p| p.on_probation())
+        .reduce(f64::max)
+    {
+        line.push_str(&format!(
+            "; ready, and waiting {left}s more for the liveness probes to have their say"
+        ));
+    }
     let settled = match &f {
         TargetFacts::Pod(p) => {
             p.phase == "Succeeded"
                 || p.phase == "Failed"
-                || p.ready
+                || (p.ready && p.on_probation().is_none())
                 || p.stuck().is_some()
-                || p.restarts >= 3
+                || p.restarts >= 2
         }
         TargetFacts::Deployment(d) => {
-            d.rollout_complete
+            let probation = d
+                .pods
+                .iter()
+                .filter(|p| !p.terminating)
+                .any(|p| p.on_probation().is_some());
+            (d.rollout_complete && !probation)
                 || d.rollout_stuck
                 || d.paused
-                || d.pods
-                    .iter()
-                    .any(|p| p.stuck().is_some() || p.restarts >= 3)
+                || d.new_pods_stuck.is_some()
         }
         TargetFacts::CronJob(c) => {
             c.jobs.iter().any(|j| j.complete || j.failed)
@@ -174,6 +188,16 @@ fn standing(
         TargetFacts::Service(svc) => svc.ready > 0 || others_settled,
         _ => true,
     };
+    if let TargetFacts::Deployment(d) = &f {
+        tracing::debug!(
+            complete = d.rollout_complete,
+            stuck = d.rollout_stuck,
+            new_pods_stuck = ?d.new_pods_stuck,
+            settled,
+            "{}",
+            d.state
+        );
+    }
     Standing::Seen {
         settled: settled.then(|| line.clone()),
         progress: line,
@@ -191,6 +215,7 @@ enum Change {
     ReplicaSet(Box<watcher::Event<ReplicaSet>>),
     Service(Box<watcher::Event<Service>>),
     EndpointSlice(Box<watcher::Event<EndpointSlice>>),
+    Event(Box<watcher::Event<k8s_openapi::api::core::v1::Event>>),
 }
 
 fn watch<K>(client: &Client, ns: &str, wrap: fn(Box<watcher::Event<K>>) -> Change) -> Changes
@@ -227,6 +252,23 @@ fn apply_event<K: Resource + Clone>(list: &mut Vec<K>, ev: watcher::Event<K>) {
 }
 
 impl Change {
+    /// Whether this event ends a watch's first (or a new) listing.
+    fn init_done(&self) -> bool {
+        fn done<K>(e: &watcher::Event<K>) -> bool {
+            matches!(e, watcher::Event::InitDone)
+        }
+        match self {
+            Change::Pod(e) => done(e),
+            Change::Job(e) => done(e),
+            Change::CronJob(e) => done(e),
+            Change::Deployment(e) => done(e),
+            Change::ReplicaSet(e) => done(e),
+            Change::Service(e) => done(e),
+            Change::EndpointSlice(e) => done(e),
+            Change::Event(e) => done(e),
+        }
+    }
+
     fn into(self, s: &mut Snapshot) {
         match self {
             Change::Pod(e) => apply_event(&mut s.pods, *e),
@@ -236,6 +278,7 @@ impl Change {
             Change::ReplicaSet(e) => apply_event(&mut s.replica_sets, *e),
             Change::Service(e) => apply_event(&mut s.services, *e),
             Change::EndpointSlice(e) => apply_event(&mut s.endpoint_slices, *e),
+            Change::Event(e) => apply_event(&mut s.events, *e),
         }
     }
 }
@@ -272,6 +315,7 @@ fn watches(client: &Client, ns: &str, mut kinds: Vec<Known>) -> Vec<Changes> {
                 Known::ReplicaSet => watch(client, ns, Change::ReplicaSet),
                 Known::Service => watch(client, ns, Change::Service),
                 Known::EndpointSlice => watch(client, ns, Change::EndpointSlice),
+                Known::Event => watch(client, ns, Change::Event),
                 _ => return None,
             })
         })
@@ -296,7 +340,11 @@ pub async fn until_settled(
         .unwrap_or(jiff::Timestamp::MAX);
     let mut progress = Progress::new();
     let mut outage = Outage::default();
-    let mut changes = futures::stream::select_all(streams(client, namespace, objects));
+    let all = streams(client, namespace, objects);
+    // Nothing is decided before every watch has listed what is there: an object not seen yet
+    // may only be in a list still on its way.
+    let mut lists_pending = all.len();
+    let mut changes = futures::stream::select_all(all);
     let mut snapshot = Snapshot::default();
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     let outcome = tokio::time::timeout(limit, async {
@@ -305,6 +353,9 @@ pub async fn until_settled(
                 next = changes.next() => match next {
                     Some(Ok(change)) => {
                         outage.over();
+                        if change.init_done() {
+                            lists_pending = lists_pending.saturating_sub(1);
+                        }
                         change.into(&mut snapshot);
                     }
                     Some(Err(e)) => {
@@ -317,7 +368,7 @@ pub async fn until_settled(
                 _ = tick.tick() => snapshot.gathered_at = jiff::Timestamp::now().to_string(),
             }
             snapshot.gathered_at = jiff::Timestamp::now().to_string();
-            if progress.saw(&snapshot, objects, deadline) {
+            if lists_pending == 0 && progress.saw(&snapshot, objects, deadline) {
                 return Ok(());
             }
         }

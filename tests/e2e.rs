@@ -698,6 +698,13 @@ fn prove(kc: &str, ns: &str, course: &kubelab::course::Course, proof: &Proof) ->
             if r.code != 1 || !r.stdout.contains("FAILED") {
                 problems.push(format!("expected FAILED (exit 1), got exit {}", r.code));
             }
+            // The header names the pitfall the answer falls into, `(pitfall ID)`: its
+            // explanation must be shown.
+            let named = header
+                .lines()
+                .next()
+                .and_then(|l| l.split("(pitfall ").nth(1))
+                .and_then(|l| l.split(')').next());
             for (pitfall, _) in &course.exercise(ex).expect("exercise").pitfalls {
                 let first = pitfall
                     .explanation
@@ -705,14 +712,13 @@ fn prove(kc: &str, ns: &str, course: &kubelab::course::Course, proof: &Proof) ->
                     .take(6)
                     .collect::<Vec<_>>()
                     .join(" ");
-                if ex == "dynamic-workload"
-                    && !r
-                        .stdout
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .contains(&first)
-                {
+                let said = r
+                    .stdout
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .contains(&first);
+                if named == Some(pitfall.id.as_str()) && !said {
                     problems.push(format!("the {} pitfall is not explained", pitfall.id));
                 }
             }

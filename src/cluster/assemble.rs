@@ -73,6 +73,29 @@ fn strip_managed_fields(s: &mut Snapshot) {
     strip(&mut s.others);
 }
 
+/// A Secret's value copied into another object (a literal env var, a ConfigMap, a command)
+/// is hidden there too: a snapshot never holds one.
+fn scrub_objects(s: &mut Snapshot, r: &Redactor) {
+    fn scrub<K: serde::Serialize + serde::de::DeserializeOwned>(items: &mut [K], r: &Redactor) {
+        for item in items.iter_mut() {
+            let mut v = serde_json::to_value(&*item).expect("API objects serialise");
+            if r.scrub_json(&mut v)
+                && let Ok(clean) = serde_json::from_value(v)
+            {
+                *item = clean;
+            }
+        }
+    }
+    scrub(&mut s.jobs, r);
+    scrub(&mut s.pods, r);
+    scrub(&mut s.deployments, r);
+    scrub(&mut s.replica_sets, r);
+    scrub(&mut s.cron_jobs, r);
+    scrub(&mut s.services, r);
+    scrub(&mut s.config_maps, r);
+    scrub(&mut s.others, r);
+}
+
 /// Turns one namespace's lists into the exercise's snapshot: keeps the Events about the
 /// targets and reads the logs of their pods (under the shared limit). The cluster identity
 /// is left for the caller.
@@ -90,6 +113,9 @@ pub async fn assemble(
         redactor,
     } = listed;
     strip_managed_fields(&mut snapshot);
+    if !redactor.is_empty() {
+        scrub_objects(&mut snapshot, &redactor);
+    }
     snapshot.namespace = namespace.to_owned();
     snapshot.gathered_at = jiff::Timestamp::now().to_string();
     snapshot.targets = plan.targets.iter().map(|t| t.key.clone()).collect();

@@ -21,7 +21,6 @@ pub struct Consumer {
     /// Keys it names.
     pub keys: Vec<String>,
     /// Keys it names that are not there.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
 }
 
@@ -38,7 +37,6 @@ pub struct ConfigFacts {
     pub immutable: Option<bool>,
     pub consumers: Vec<Consumer>,
     /// Keys some consumer asks for that it lacks.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_keys: Vec<String>,
 }
 

@@ -119,7 +119,18 @@ fn state_line(f: &CronJobFacts) -> String {
         "suspended: it starts no Job until `suspend` is false".to_owned()
     } else {
         match f.next_runs.first() {
-            Some(n) => format!("next at {n} ({})", f.time_zone),
+            Some(n) => {
+                let when = f
+                    .seconds_to_next_run
+                    .map(|s| {
+                        format!(
+                            ", in {}",
+                            crate::text::format_duration(jiff::SignedDuration::from_secs_f64(s))
+                        )
+                    })
+                    .unwrap_or_default();
+                format!("next at {n} ({}{when})", f.time_zone)
+            }
             None => format!(
                 "schedule `{}` never fires (no such date in the next five years)",
                 f.schedule

@@ -84,8 +84,11 @@ pub struct DeploymentFacts {
     pub pods: Vec<PodFacts>,
     pub pods_summary: PodsSummary,
     /// Why the current revision's pods are not ready, when they are not.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub new_pod_problems: Vec<String>,
+    /// What keeps the current revision's pods from ever becoming ready (an image that cannot
+    /// be pulled, a container that keeps crashing), once the controller has seen the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_pods_stuck: Option<String>,
 }
 
 fn revision_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<u32> {
@@ -153,6 +156,14 @@ fn pods_by_revision(
     (pods, new_pods)
 }
 
+/// What keeps pods of the current revision from ever becoming ready.
+fn never_ready(new_pods: &[PodFacts]) -> Option<String> {
+    new_pods.iter().filter(|p| !p.terminating).find_map(|p| {
+        p.stuck()
+            .or_else(|| (p.restarts >= 2).then(|| format!("pod {} keeps restarting", p.name)))
+    })
+}
+
 pub fn of(s: &Snapshot, d: &Deployment) -> DeploymentFacts {
     let name = d.metadata.name.clone().unwrap_or_default();
     let uid = d.metadata.uid.clone().unwrap_or_default();
@@ -197,6 +208,7 @@ pub fn of(s: &Snapshot, d: &Deployment) -> DeploymentFacts {
         Rollout::InProgress
     };
     let new_pod_problems = pod::summarise(&new_pods).problems;
+    let new_pods_stuck = never_ready(&new_pods).filter(|_| generation_seen);
     let mut f = DeploymentFacts {
         found: true,
         name,
@@ -224,6 +236,7 @@ pub fn of(s: &Snapshot, d: &Deployment) -> DeploymentFacts {
         pods_summary: pod::summarise(&pods),
         pods,
         new_pod_problems,
+        new_pods_stuck,
     };
     f.state = state_line(&f);
     f
@@ -247,7 +260,7 @@ fn state_line(f: &DeploymentFacts) -> String {
     if f.rollout == Rollout::Stuck
         && let Some(m) = &f.progressing_message
     {
-        s.push_str(&format!(": {m}"));
+        s.push_str(&format!(": {}", m.trim_end_matches('.')));
     }
     if f.rollout != Rollout::Complete
         && let Some(p) = f.new_pod_problems.first()
@@ -282,5 +295,6 @@ pub fn not_found(name: &str) -> DeploymentFacts {
         pods: Vec::new(),
         pods_summary: PodsSummary::default(),
         new_pod_problems: Vec::new(),
+        new_pods_stuck: None,
     }
 }

@@ -65,6 +65,8 @@ pub struct SelectionFacts {
     pub matched: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<u32>,
+    /// Whether as many objects matched as expected (always, when no count is given).
+    pub count_met: bool,
     pub items: Vec<TargetFacts>,
 }
 
@@ -226,10 +228,8 @@ fn selection(s: &Snapshot, t: &TargetRef, selector: &str) -> TargetFacts {
         matched.push(name);
     }
     let expected = t.count;
-    let found = match expected {
-        Some(n) => matched.len() == n as usize,
-        None => !matched.is_empty(),
-    };
+    // Some objects picked is something to judge; how many is for the assertions (and a note).
+    let found = !matched.is_empty();
     let noun = if matched.len() == 1 {
         t.kind.kind.clone()
     } else {
@@ -243,6 +243,7 @@ fn selection(s: &Snapshot, t: &TargetRef, selector: &str) -> TargetFacts {
         found,
         state,
         selector: selector.to_owned(),
+        count_met: expected.is_none_or(|n| n as usize == matched.len()),
         matched,
         expected,
         items,

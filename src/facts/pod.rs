@@ -54,6 +54,9 @@ pub struct PodFacts {
     pub state: String,
     pub phase: String,
     pub ready: bool,
+    /// Being deleted (a rollout scaling its revision down, a delete, an eviction).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub terminating: bool,
     /// Restarts of all its containers.
     pub restarts: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,23 +66,29 @@ pub struct PodFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
     pub containers: Vec<ContainerFacts>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<ContainerFacts>,
     /// Distinct waiting reasons of its containers: ErrImagePull, CrashLoopBackOff...
     pub waiting_reasons: Vec<String>,
     /// Why an image cannot be pulled, in the kubelet's words.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub image_pull_failures: Vec<String>,
     /// `FailedScheduling` messages: why no node takes it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unschedulable: Vec<String>,
     /// Failed probes (`Unhealthy` Events): "Liveness probe failed: ...".
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probe_failures: Vec<String>,
+    /// Times the kubelet killed a container because its liveness (or startup) probe failed,
+    /// from its `Killing` Events: the restart follows once the container has stopped.
+    pub liveness_kills: i32,
     /// Configuration it cannot start with: a missing ConfigMap, Secret or key, a user the
     /// image does not allow ("container has runAsNonRoot and image will run as root").
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config_errors: Vec<String>,
+    /// Seconds its containers have run without a restart, as of the snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running_seconds: Option<f64>,
+    /// The longest a liveness probe of its containers takes to kill a container that stops
+    /// answering, and the restart to show: until it has run this long, "alive" is not yet
+    /// known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_window_seconds: Option<f64>,
 }
 
 const IMAGE_PULL: &[&str] = &["ErrImagePull", "ImagePullBackOff", "InvalidImageName"];
@@ -147,6 +156,7 @@ pub fn of(snapshot: &Snapshot, pod: &Pod) -> PodFacts {
         state: String::new(),
         phase,
         ready,
+        terminating: pod.metadata.deletion_timestamp.is_some(),
         restarts: containers
             .iter()
             .chain(&init_containers)
@@ -163,7 +173,10 @@ pub fn of(snapshot: &Snapshot, pod: &Pod) -> PodFacts {
         image_pull_failures: Vec::new(),
         unschedulable: Vec::new(),
         probe_failures: Vec::new(),
+        liveness_kills: 0,
         config_errors: Vec::new(),
+        running_seconds: running_seconds(&status, snapshot.taken_at()),
+        liveness_window_seconds: liveness_window(pod),
         containers,
         init_containers,
         name,
@@ -177,7 +190,10 @@ impl PodFacts {
     fn read_events(&mut self, events: &[&Event]) {
         for c in self.containers.iter().chain(&self.init_containers) {
             if let Some(r) = &c.waiting_reason {
-                distinct(&mut self.waiting_reasons, r.clone());
+                // On the way to running: not a reason to wait for anything.
+                if !matches!(r.as_str(), "PodInitializing" | "ContainerCreating") {
+                    distinct(&mut self.waiting_reasons, r.clone());
+                }
                 if let Some(m) = &c.waiting_message
                     && r.starts_with("CreateContainer")
                 {
@@ -191,6 +207,9 @@ impl PodFacts {
             match e.reason.as_deref() {
                 Some("FailedScheduling") => distinct(&mut self.unschedulable, m),
                 Some("Unhealthy") => distinct(&mut self.probe_failures, m),
+                Some("Killing") if m.contains("probe") => {
+                    self.liveness_kills += e.count.unwrap_or(1).max(1);
+                }
                 Some("Failed") if m.starts_with("Failed to pull image") => {
                     distinct(&mut self.image_pull_failures, m)
                 }
@@ -211,6 +230,9 @@ impl PodFacts {
 
     /// Whether something keeps it from running that waiting will not cure.
     pub fn stuck(&self) -> Option<String> {
+        if self.liveness_kills > 0 {
+            return Some(format!("pod {} is killed by its liveness probe", self.name));
+        }
         if let Some(c) = self
             .init_containers
             .iter()
@@ -345,6 +367,9 @@ fn last_line(snapshot: &Snapshot, pod: &str, container: &str) -> Option<String> 
 /// The pod's state in one line, naming what holds it up.
 fn state_line(f: &PodFacts) -> String {
     let mut s = f.phase.clone();
+    if f.terminating {
+        s.push_str(" (terminating)");
+    }
     if f.phase == "Running" {
         s.push_str(if f.ready { ", ready" } else { ", not ready" });
     }
@@ -382,6 +407,9 @@ fn state_line(f: &PodFacts) -> String {
             }
         }
     }
+    if f.liveness_kills > 0 && f.restarts == 0 {
+        s.push_str(" (killed by its liveness probe; it restarts once it has stopped)");
+    }
     if f.restarts > 0 {
         let last = f
             .containers
@@ -409,6 +437,7 @@ pub fn not_found(name: &str) -> PodFacts {
         state: "not found".into(),
         phase: "Unknown".into(),
         ready: false,
+        terminating: false,
         restarts: 0,
         qos_class: None,
         service_account: None,
@@ -419,7 +448,58 @@ pub fn not_found(name: &str) -> PodFacts {
         image_pull_failures: Vec::new(),
         unschedulable: Vec::new(),
         probe_failures: Vec::new(),
+        liveness_kills: 0,
         config_errors: Vec::new(),
+        running_seconds: None,
+        liveness_window_seconds: None,
+    }
+}
+
+/// How long the containers have run since the last (re)start of any of them.
+fn running_seconds(
+    status: &k8s_openapi::api::core::v1::PodStatus,
+    now: jiff::Timestamp,
+) -> Option<f64> {
+    let starts: Vec<jiff::Timestamp> = status
+        .container_statuses
+        .iter()
+        .flatten()
+        .filter_map(|c| {
+            c.state
+                .as_ref()?
+                .running
+                .as_ref()?
+                .started_at
+                .as_ref()
+                .map(|t| t.0)
+        })
+        .collect();
+    let latest = starts.into_iter().max()?;
+    Some(now.duration_since(latest).as_secs_f64().max(0.0))
+}
+
+/// The liveness probes' time to act and be seen: initial delay + period x (failure threshold
+/// + 1), and a few seconds for the kubelet to report the restart.
+fn liveness_window(pod: &Pod) -> Option<f64> {
+    pod.spec
+        .iter()
+        .flat_map(|s| s.containers.iter())
+        .filter_map(|c| c.liveness_probe.as_ref())
+        .map(|p| {
+            let delay = p.initial_delay_seconds.unwrap_or(0);
+            let period = p.period_seconds.unwrap_or(10);
+            let threshold = p.failure_threshold.unwrap_or(3);
+            f64::from(delay + period * (threshold + 1) + 5)
+        })
+        .reduce(f64::max)
+}
+
+impl PodFacts {
+    /// Seconds until its liveness probes have had time to fail, when they have not yet.
+    pub fn on_probation(&self) -> Option<f64> {
+        let window = self.liveness_window_seconds?;
+        let ran = self.running_seconds?;
+        (ran < window).then(|| (window - ran).ceil())
     }
 }
 
@@ -433,16 +513,22 @@ pub struct PodsSummary {
     pub succeeded: usize,
     pub failed: usize,
     pub restarts: i32,
+    /// Containers killed by a failing liveness probe (a restart follows).
+    pub liveness_kills: i32,
+    /// Pods being deleted: not counted above.
+    pub terminating: usize,
     /// One line per distinct problem, naming a pod: "pod web-x: cannot pull image ...".
     pub problems: Vec<String>,
 }
 
 pub fn summarise(pods: &[PodFacts]) -> PodsSummary {
-    let mut s = PodsSummary {
-        total: pods.len(),
-        ..PodsSummary::default()
-    };
+    let mut s = PodsSummary::default();
     for p in pods {
+        if p.terminating {
+            s.terminating += 1;
+            continue;
+        }
+        s.total += 1;
         match p.phase.as_str() {
             "Running" => s.running += 1,
             "Pending" => s.pending += 1,
@@ -452,9 +538,20 @@ pub fn summarise(pods: &[PodFacts]) -> PodsSummary {
         }
         s.ready += usize::from(p.ready);
         s.restarts += p.restarts;
-        if !(p.ready || p.phase == "Succeeded") || p.restarts > 0 {
-            let problem = p.state.split_once(": ").map(|(_, why)| why.to_owned());
-            let problem = problem.or_else(|| (p.restarts > 0).then(|| p.state.clone()));
+        s.liveness_kills += p.liveness_kills;
+        if !(p.ready || p.phase == "Succeeded") || p.restarts > 0 || p.liveness_kills > 0 {
+            let liveness = (p.liveness_kills > 0).then(|| {
+                let why = p
+                    .probe_failures
+                    .iter()
+                    .find(|f| f.to_lowercase().starts_with("liveness"))
+                    .map(|f| format!(": {f}"))
+                    .unwrap_or_default();
+                format!("killed by its liveness probe{why}")
+            });
+            let problem = liveness
+                .or_else(|| p.state.split_once(": ").map(|(_, why)| why.to_owned()))
+                .or_else(|| (p.restarts > 0).then(|| p.state.clone()));
             if let Some(why) = problem
                 && !s.problems.iter().any(|x| x.ends_with(&why))
             {

@@ -50,10 +50,8 @@ pub struct ServiceFacts {
     /// The pods its selector picks.
     pub selected_pods: Vec<String>,
     /// When the selector picks no pod: the label sets the namespace's pods do have.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pod_labels: Vec<String>,
     /// Target ports that no container of the selected pods exposes, in words.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unexposed_ports: Vec<String>,
 }
 

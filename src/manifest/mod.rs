@@ -46,6 +46,40 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// The values of a manifest's Secrets (`data`, base64, and `stringData`), to hide them
+/// wherever they would be shown.
+pub fn secret_values<'a>(objects: impl IntoIterator<Item = &'a Json>) -> crate::text::Redactor {
+    use base64::Engine as _;
+    let mut r = crate::text::Redactor::default();
+    for o in objects {
+        if o.get("kind").and_then(Json::as_str) != Some("Secret") {
+            continue;
+        }
+        let name = o
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        for (field, encoded) in [("data", true), ("stringData", false)] {
+            let Some(map) = o.get(field).and_then(Json::as_object) else {
+                continue;
+            };
+            for (k, v) in map {
+                let Some(text) = v.as_str() else { continue };
+                if encoded {
+                    let decoded = base64::engine::general_purpose::STANDARD
+                        .decode(text.trim())
+                        .unwrap_or_default();
+                    r.add(&decoded, text, name, k);
+                } else {
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+                    r.add(text.as_bytes(), &b64, name, k);
+                }
+            }
+        }
+    }
+    r
+}
+
 /// How serious a finding is: errors make the check fail; warnings are advice.
 pub use crate::verdict::{Finding, Severity};
 

@@ -125,6 +125,13 @@ fn service(source: &Source, svc: &Object, objects: &[Object]) -> Vec<Finding> {
         ));
         return out;
     }
+    out.extend(target_ports(source, svc, &picked));
+    out
+}
+
+/// Each Service port's `targetPort` against the ports of the pods it selects.
+fn target_ports(source: &Source, svc: &Object, picked: &[&Object]) -> Vec<Finding> {
+    let mut out = Vec::new();
     let ports: Vec<(Option<&str>, i64)> = picked
         .iter()
         .flat_map(|o| containers(o))

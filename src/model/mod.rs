@@ -211,6 +211,8 @@ pub enum Measure {
     ReadyReplicas,
     /// Ready endpoints of a Service.
     ReadyEndpoints,
+    /// Revisions (ReplicaSets) a Deployment keeps.
+    Revisions,
 }
 
 /// An object an exercise is about: one named object, or the objects a label selector picks.

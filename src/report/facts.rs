@@ -19,7 +19,7 @@ pub fn render(out: &mut String, key: &str, f: &TargetFacts) {
         TargetFacts::Pod(p) => {
             head(out, key, &p.state);
             if p.found {
-                pod(out, p, "    ");
+                pod(out, p, "    ", true);
             }
         }
         TargetFacts::Deployment(d) => deployment(out, key, d),
@@ -34,7 +34,7 @@ pub fn render(out: &mut String, key: &str, f: &TargetFacts) {
                 match item {
                     TargetFacts::Pod(p) => {
                         let _ = writeln!(inner, "    {}: {}", p.name.bold(), clean(&p.state));
-                        pod(&mut inner, p, "      ");
+                        pod(&mut inner, p, "      ", false);
                     }
                     other => render(&mut inner, "", other),
                 }
@@ -190,8 +190,9 @@ fn oom_advice(out: &mut String, indent: &str) {
     );
 }
 
-/// A pod's containers, and why it waits or restarts.
-fn pod(out: &mut String, p: &PodFacts, indent: &str) {
+/// A pod's containers, and why it waits or restarts. `whole`: a Pod target, shown in full; a
+/// pod of a selection only says what is wrong with it.
+fn pod(out: &mut String, p: &PodFacts, indent: &str, whole: bool) {
     let mut about = Vec::new();
     if let Some(q) = &p.qos_class {
         about.push(format!("QoS {q}"));
@@ -199,8 +200,12 @@ fn pod(out: &mut String, p: &PodFacts, indent: &str) {
     if let Some(sa) = &p.service_account {
         about.push(format!("service account {sa}"));
     }
-    if !about.is_empty() {
+    if whole && !about.is_empty() {
         let _ = writeln!(out, "{indent}{}", about.join(" · "));
+    }
+    let healthy = (p.ready || p.phase == "Succeeded") && p.restarts == 0;
+    if healthy && !whole {
+        return;
     }
     for c in p.init_containers.iter().chain(&p.containers) {
         let init = if p.init_containers.iter().any(|i| i.name == c.name) {
@@ -282,19 +287,34 @@ fn deployment(out: &mut String, key: &str, d: &DeploymentFacts) {
         let _ = writeln!(out, "    revisions: {}", clean(&revisions.join("; ")));
     }
     let s = &d.pods_summary;
+    let terminating = if s.terminating > 0 {
+        format!(", {} terminating", s.terminating)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "    pods: {} ready of {}, {} pending, {} restarts",
+        "    pods: {} ready of {}, {} pending, {} restarts{terminating}",
         s.ready, s.total, s.pending, s.restarts
     );
     for p in s.problems.iter().take(3) {
         let _ = writeln!(out, "    {} {}", "problem:".yellow(), clean(p));
     }
     if d.rollout_stuck {
+        let (serving, undo) = if d.revisions.len() > 1 {
+            (
+                "; the previous revision's pods keep serving",
+                format!(
+                    " (`kubectl rollout undo deployment/{}` goes back one revision)",
+                    d.name
+                ),
+            )
+        } else {
+            ("", String::new())
+        };
         let _ = writeln!(
             out,
-            "      the rollout gave up after progressDeadlineSeconds; the old revision's pods keep serving. Fix the template (`kubectl rollout undo deployment/{}` goes back one revision)",
-            d.name
+            "      the rollout gave up after progressDeadlineSeconds{serving}. Fix the template{undo}"
         );
     }
 }

@@ -98,7 +98,12 @@ pub async fn execute_after(
             }
         );
         let selector = format!("{EXERCISE_LABEL}={}", label(EXERCISE_LABEL));
-        if !watch_heat(&client, &namespace, ex, &applied, &selector, limit).await? {
+        let redactor = crate::manifest::secret_values(heat);
+        if !watch_heat(
+            &client, &namespace, ex, &applied, &selector, redactor, limit,
+        )
+        .await?
+        {
             return Ok(None);
         }
     }
@@ -151,6 +156,7 @@ async fn watch_heat(
     ex: &Exercise,
     applied: &[Applied],
     pods: &str,
+    redactor: crate::text::Redactor,
     limit: jiff::SignedDuration,
 ) -> Result<bool, Error> {
     let started = std::time::Instant::now();
@@ -160,6 +166,7 @@ async fn watch_heat(
         namespace.to_owned(),
         pods.to_owned(),
         jiff::Timestamp::now(),
+        std::sync::Arc::new(redactor),
         stopped,
     ));
     let awaited: Vec<crate::wait::Awaited> = applied

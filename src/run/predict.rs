@@ -106,6 +106,10 @@ fn measured(measure: Measure, f: &TargetFacts) -> Option<f64> {
             TargetFacts::Service(s) => Some(s.ready as f64),
             _ => None,
         },
+        Measure::Revisions => match f {
+            TargetFacts::Deployment(d) => Some(d.revisions.len() as f64),
+            _ => None,
+        },
     }
 }
 

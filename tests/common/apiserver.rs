@@ -142,6 +142,24 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The recorded list file of a namespaced resource: `deployments` -> `deployments.DeploymentList.json`
+/// (as `tests/fixtures/k8s-1.36/record-namespace.sh` writes them).
+fn list_file(resource: &str) -> Option<&'static str> {
+    Some(match resource {
+        "jobs" => "jobs.JobList.json",
+        "pods" => "pods.PodList.json",
+        "events" => "events.EventList.json",
+        "deployments" => "deployments.DeploymentList.json",
+        "replicasets" => "replicasets.ReplicaSetList.json",
+        "cronjobs" => "cronjobs.CronJobList.json",
+        "services" => "services.ServiceList.json",
+        "endpointslices" => "endpointslices.EndpointSliceList.json",
+        "configmaps" => "configmaps.ConfigMapList.json",
+        "secrets" => "secrets.SecretList.json",
+        _ => return None,
+    })
+}
+
 fn file(shared: &Shared, rel: &str) -> Option<Vec<u8>> {
     std::fs::read(shared.root.join(rel)).ok()
 }
@@ -194,6 +212,17 @@ fn empty_list(shared: &Shared, rel: &str) -> Vec<u8> {
     if let Some(body) = file(shared, &format!("cluster/empty.{kind}.json")) {
         return body;
     }
+    // Kinds recorded on 1.36 only (Unit 4's): the 1.36 cluster's empty list.
+    if let Ok(body) = std::fs::read(
+        shared
+            .root
+            .parent()
+            .unwrap()
+            .join("k8s-1.36/cluster")
+            .join(format!("empty.{kind}.json")),
+    ) {
+        return body;
+    }
     let recorded = std::fs::read_dir(&shared.root)
         .unwrap()
         .filter_map(|e| std::fs::read(e.ok()?.path().join("api").join(rel)).ok())
@@ -237,7 +266,8 @@ fn list(shared: &Shared, runs: &[String], rel: &str) -> Response {
     let kubectl_name = match rel {
         "jobs.JobList.json" => "jobs.json",
         "pods.PodList.json" => "pods.json",
-        _ => "events.json",
+        "events.EventList.json" => "events.json",
+        _ => "(no kubectl list)",
     };
     let mut merged: serde_json::Value = serde_json::from_slice(&empty_list(shared, rel)).unwrap();
     for run in runs {
@@ -388,7 +418,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     }
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (ns, rest): (&str, Vec<&str>) = match parts.as_slice() {
-        ["apis", "batch", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
+        ["apis", _, _, "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
         ["api", "v1", "namespaces", ns, rest @ ..] => (ns, rest.to_vec()),
         _ => return not_found(&shared),
     };
@@ -567,10 +597,12 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
         }
         (["events"], Some(_)) => list(&shared, &runs, "events.EventList.json"),
         (["pods", pod, "log"], Some(_)) => {
-            match runs
-                .iter()
-                .find_map(|r| file(&shared, &format!("{r}/logs/{pod}.log")))
-            {
+            let container = query.get("container").cloned().unwrap_or_default();
+            let recorded_log = |r: &String| {
+                file(&shared, &format!("{r}/logs/{pod}__{container}.log"))
+                    .or_else(|| file(&shared, &format!("{r}/logs/{pod}.log")))
+            };
+            match runs.iter().find_map(recorded_log) {
                 Some(mut bytes) => {
                     if let Some(n) = query.get("tailLines").and_then(|v| v.parse::<usize>().ok()) {
                         let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -593,6 +625,19 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
                 None => error(&shared, 404, "status-404-log.json"),
             }
         }
+        ([resource], Some(_)) if !watch && list_file(resource).is_some() => {
+            let rel = list_file(resource).expect("checked");
+            let all = list(&shared, &runs, rel);
+            match query.get("labelSelector") {
+                None => all,
+                Some(sel) => select(all, &percent_decode(sel)).await,
+            }
+        }
+        ([resource], None) if list_file(resource).is_some() => respond(
+            200,
+            empty_list(&shared, list_file(resource).expect("checked")),
+            "application/json",
+        ),
         ([], None) => match file(&shared, "errors/status-404-namespace.json") {
             // The recorded answer for a namespace that does not exist, for this name.
             Some(body) => {
@@ -620,6 +665,30 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, req: Requ
     }
 }
 
+/// A recorded list answer filtered by a label selector, as the API server filters it.
+async fn select(all: Response, sel: &str) -> Response {
+    let mut v: serde_json::Value = serde_json::from_slice(
+        &axum::body::to_bytes(all.into_body(), usize::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let keep: Vec<serde_json::Value> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| {
+            sel.split(',').all(|part| match part.split_once('=') {
+                Some((k, val)) => j["metadata"]["labels"][k] == val,
+                None => !j["metadata"]["labels"][part].is_null(),
+            })
+        })
+        .cloned()
+        .collect();
+    v["items"] = keep.into();
+    respond(200, serde_json::to_vec(&v).unwrap(), "application/json")
+}
+
 /// Every namespace the scenario serves, in name order.
 fn all_namespaces(shared: &Shared) -> Vec<String> {
     let mut names: Vec<String> = shared
@@ -642,12 +711,15 @@ async fn cluster_wide(
     path: &str,
     query: &HashMap<String, String>,
 ) -> Option<Response> {
-    let rel = match path {
-        "/apis/batch/v1/jobs" => "jobs.JobList.json",
-        "/api/v1/pods" => "pods.PodList.json",
-        "/api/v1/events" => "events.EventList.json",
-        "/api/v1/namespaces" => "namespaces",
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let resource = match parts.as_slice() {
+        ["api", "v1", "namespaces"] => "namespaces",
+        ["api", "v1", r] | ["apis", _, _, r] => r,
         _ => return None,
+    };
+    let rel = match resource {
+        "namespaces" => "namespaces",
+        r => list_file(r)?,
     };
     if shared.scenario.forbid_cluster_wide {
         return Some(error(shared, 403, "status-403-cluster-scope.json"));
