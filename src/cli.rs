@@ -77,6 +77,9 @@ pub enum Command {
     Completions(cmd::completions::CompletionsArgs),
     /// Validate the course itself: every file, check, expression and reference manifest.
     Lint(cmd::lint::LintArgs),
+    /// The read-only RBAC that judging the course needs (a namespaced Role, or the grader's
+    /// ClusterRole): printed, or written to deploy/ with --write.
+    Rbac(cmd::rbac::RbacArgs),
     /// Print or write the JSON Schemas of the course files (checks/schemas/).
     Schemas(cmd::schemas::SchemasArgs),
 }
@@ -180,6 +183,7 @@ fn on_course(
         Command::Timeline(args) => cmd::timeline::timeline(args, course, output),
         Command::Confidence(args) => cmd::confidence::confidence(args, course, store, output),
         Command::Grade(args) => cmd::grade::grade(args, course, output),
+        Command::Rbac(args) => cmd::rbac::rbac(args, course),
         Command::Lint(_) | Command::Schemas(_) | Command::Completions(_) | Command::Book(_) => Err(
             Error::Usage("this command does not work on a loaded course".into()),
         ),

@@ -26,6 +26,7 @@ pub mod model;
 pub mod offline;
 pub mod quiz;
 pub mod race;
+pub mod rbac;
 pub mod report;
 pub mod run;
 pub mod schema;

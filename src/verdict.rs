@@ -67,7 +67,8 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    /// `schema`, `api-rule` or `shell`.
+    /// `schema`, `api-rule` (the API server would refuse it), `relation` (a mistake between
+    /// objects, or one the kubelet meets) or `shell`.
     pub category: &'static str,
     #[serde(flatten)]
     pub diagnostic: Diagnostic,

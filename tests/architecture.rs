@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
         "timeline",
         "race",
         "confidence",
+        "rbac",
     ],
     &["run", "watch", "junit", "grade", "book", "show", "lint"],
     &["cmd", "cli"],

@@ -270,3 +270,47 @@ fn every_exercise_and_the_unit_render() {
             .contains("I can explain the difference between parallelism and completions.")
     );
 }
+
+/// `deploy/`'s RBAC is what `kubelab rbac` derives from the course: reading exactly the kinds
+/// the exercises judge; Secrets only in a namespaced Role, never in the grader's ClusterRole.
+#[test]
+fn deploy_rbac_is_generated_from_the_course() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = kubelab(&["rbac", "--write", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut written = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let shipped = std::fs::read_to_string(root().join("deploy").join(&name))
+            .unwrap_or_else(|_| panic!("deploy/{name} is missing: kubelab rbac --write deploy"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            shipped,
+            "deploy/{name} is stale: kubelab rbac --write deploy"
+        );
+        written += 1;
+    }
+    assert_eq!(written, 3, "reader, grader, and the grader's Secrets Role");
+    let grader = std::fs::read_to_string(root().join("deploy/kubelab-grader.yaml")).unwrap();
+    let cluster_role = grader.split("---").next().unwrap();
+    assert!(!cluster_role.contains("secrets"), "{cluster_role}");
+    for kind in [
+        "deployments",
+        "replicasets",
+        "cronjobs",
+        "endpointslices",
+        "configmaps",
+    ] {
+        assert!(
+            cluster_role.contains(kind),
+            "the grader reads {kind}: {cluster_role}"
+        );
+    }
+    let secrets =
+        std::fs::read_to_string(root().join("deploy/kubelab-grader-secrets.yaml")).unwrap();
+    assert!(
+        secrets.contains("kind: Role\n") && secrets.contains("\"secrets\""),
+        "{secrets}"
+    );
+}

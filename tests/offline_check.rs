@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::kubelab;
+use common::{kubelab, root};
 
 const REF: &str = "units/03-parallel-processing/image-processor/reference.yaml";
 const M: &str = "tests/fixtures/manifests";
@@ -293,4 +293,141 @@ fn shell_completions() {
             "{shell}"
         );
     }
+}
+
+/// Mistakes between the objects of one file, and the API server's rules for workloads, are
+/// caught before anything is applied, each at its file, line and column, in the server's words
+/// where the server would refuse it.
+#[test]
+fn cross_object_mistakes_are_caught_before_apply() {
+    let cases = [
+        (
+            "service-selects-nothing",
+            "service-endpoints",
+            "33:3",
+            "relation",
+            "the Service's selector app=wbe matches no pod template in this file (Deployment/web has app=web)",
+        ),
+        (
+            "service-target-port-unnamed",
+            "service-endpoints",
+            "38:7",
+            "relation",
+            "targetPort `web` names no container port of the pods it selects",
+        ),
+        (
+            "configmap-key-missing",
+            "configuration",
+            "41:15",
+            "relation",
+            "ConfigMap `app-config` in this file has no key `GREETING` (it has: color, greeting)",
+        ),
+        (
+            "deployment-selector-mismatch",
+            "first-deployment",
+            "15:7",
+            "api-rule",
+            "Invalid value: {\"app\":\"web\"}: `selector` does not match template `labels`",
+        ),
+        (
+            "deployment-restart-never",
+            "first-deployment",
+            "18:7",
+            "api-rule",
+            "Unsupported value: \"Never\": supported values: \"Always\"",
+        ),
+        (
+            "cronjob-four-fields",
+            "cronjob",
+            "7:3",
+            "api-rule",
+            "Invalid value: \"0 0 * *\": expected exactly 5 fields, found 4: [0 0 * *]",
+        ),
+        (
+            "probe-port-unnamed",
+            "probes",
+            "30:15",
+            "relation",
+            "the livenessProbe checks port `healthz`, which container `kuard` does not name",
+        ),
+    ];
+    for (file, exercise, at, category, says) in cases {
+        let path = format!("tests/fixtures/manifests/{file}.yaml");
+        let r = kubelab(&["--output", "json", "check", exercise, "--file", &path]);
+        assert_eq!(r.code, 1, "{file}: {}", r.stdout);
+        let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["message"].as_str().is_some_and(|m| m.contains(says)));
+        let f = found.unwrap_or_else(|| panic!("{file}: no finding saying {says:?}: {}", r.stdout));
+        assert_eq!(f["severity"], "error", "{file}");
+        assert_eq!(f["category"], category, "{file}");
+        assert_eq!(format!("{}:{}", f["line"], f["column"]), at, "{file}");
+    }
+    // A valid schedule that never fires is advice, not an error.
+    let r = kubelab(&[
+        "--output",
+        "json",
+        "check",
+        "cronjob",
+        "--file",
+        "tests/fixtures/manifests/cronjob-never-fires.yaml",
+    ]);
+    assert!(
+        r.stdout.contains("is valid but never fires"),
+        "{}",
+        r.stdout
+    );
+    let human = kubelab(&[
+        "check",
+        "service-endpoints",
+        "--file",
+        "tests/fixtures/manifests/service-selects-nothing.yaml",
+    ]);
+    insta::assert_snapshot!("service_selects_nothing", human.stdout);
+}
+
+/// A file of several objects of several kinds is matched to the exercise's targets by kind and
+/// name (a Deployment and a Service may share a name), each checked against its own schema.
+#[test]
+fn several_kinds_in_one_file_are_each_matched_and_checked() {
+    let r = kubelab(&[
+        "check",
+        "service-endpoints",
+        "--file",
+        "units/04-running-applications/service-endpoints/reference.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("✓ two-replicas") && r.stdout.contains("✓ port-by-name"),
+        "{}",
+        r.stdout
+    );
+    // A misspelt field in the second object is found in it, at its line.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        root().join("units/04-running-applications/service-endpoints/reference.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "  selector:\n    app: web\n  ports:",
+        "  selectr:\n    app: web\n  ports:",
+    );
+    let bad = dir.path().join("web.yaml");
+    std::fs::write(&bad, text).unwrap();
+    let r = kubelab(&[
+        "check",
+        "service-endpoints",
+        "--file",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("spec.selectr: unknown field; did you mean spec.selector?"),
+        "{}",
+        r.stdout
+    );
 }

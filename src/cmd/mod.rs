@@ -13,6 +13,7 @@ pub mod hint;
 pub mod lint;
 pub mod list;
 pub mod race;
+pub mod rbac;
 pub mod run;
 pub mod schemas;
 pub mod show;

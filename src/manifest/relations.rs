@@ -12,7 +12,23 @@ use crate::error::Diagnostic;
 use crate::selector::Selector;
 use crate::yaml::{self, Source};
 
+/// A mistake between objects, or one the kubelet (not the API server) meets.
 fn finding(
+    source: &Source,
+    obj: &Object,
+    severity: Severity,
+    pointer: &str,
+    message: String,
+    help: &str,
+) -> Finding {
+    Finding {
+        category: "relation",
+        ..refusal(source, obj, severity, pointer, message, help)
+    }
+}
+
+/// What the API server itself refuses, in its words.
+fn refusal(
     source: &Source,
     obj: &Object,
     severity: Severity,
@@ -392,7 +408,7 @@ fn selector_matches_template(source: &Source, o: &Object) -> Vec<Finding> {
     // The API server's words (recorded on 1.36 with `kubectl apply --dry-run=server`).
     let have = serde_json::to_string(labels.unwrap_or(&Json::Object(Default::default())))
         .unwrap_or_default();
-    vec![finding(
+    vec![refusal(
         source,
         o,
         Severity::Error,
@@ -405,7 +421,7 @@ fn selector_matches_template(source: &Source, o: &Object) -> Vec<Finding> {
 fn always_restart(source: &Source, o: &Object) -> Vec<Finding> {
     let pointer = "/spec/template/spec/restartPolicy";
     match o.json.pointer(pointer).and_then(Json::as_str) {
-        Some(p) if p != "Always" => vec![finding(
+        Some(p) if p != "Always" => vec![refusal(
             source,
             o,
             Severity::Error,
@@ -425,7 +441,7 @@ fn schedule(source: &Source, o: &Object) -> Vec<Finding> {
     let parsed = match crate::facts::cron::parse(spec) {
         Ok(p) => p,
         Err(m) => {
-            return vec![finding(
+            return vec![refusal(
                 source,
                 o,
                 Severity::Error,
@@ -440,7 +456,7 @@ fn schedule(source: &Source, o: &Object) -> Vec<Finding> {
         Some(name) => match jiff::tz::TimeZone::get(name) {
             Ok(tz) => tz,
             Err(_) => {
-                return vec![finding(
+                return vec![refusal(
                     source,
                     o,
                     Severity::Error,
