@@ -339,7 +339,12 @@ pub async fn until_settled(
         .checked_add(jiff::SignedDuration::from_secs_f64(limit.as_secs_f64()))
         .unwrap_or(jiff::Timestamp::MAX);
     let mut progress = Progress::new();
-    let mut outage = Outage::default();
+    let mut kinds: Vec<&str> = objects.iter().map(|a| a.kind.name()).collect();
+    kinds.dedup();
+    let mut outage = Outage {
+        since: None,
+        what: format!("Your {}s", kinds.join("s and ")),
+    };
     let all = streams(client, namespace, objects);
     // Nothing is decided before every watch has listed what is there: an object not seen yet
     // may only be in a list still on its way.
@@ -394,22 +399,37 @@ pub async fn until_settled(
 /// meanwhile, and its return once, with how long it was away; an expired resource version
 /// is the watcher listing again. The watcher itself reconnects with backoff; the wait's own
 /// limit still bounds it.
-#[derive(Default)]
 struct Outage {
     since: Option<Instant>,
+    /// What keeps running meanwhile: "Your Jobs".
+    what: String,
 }
 
 impl Outage {
     fn interrupted(&mut self, e: &watcher::Error, namespace: &str) -> Result<(), Error> {
         let (code, text) = crate::cluster::watch_status(e);
         if matches!(code, Some(401 | 403)) {
+            // The server names what was refused: `cannot watch resource "jobs"`.
+            let permission = crate::cluster::missing_permission(&text);
+            let what = permission
+                .as_deref()
+                .and_then(|p| p.split_whitespace().nth(1))
+                .and_then(|plural| {
+                    crate::kinds::built_ins()
+                        .find(|k| k.plural == plural)
+                        .map(|k| format!("{}s", k.kind))
+                })
+                .unwrap_or_else(|| "the exercise's objects".to_owned());
             return Err(Error::Cluster {
                 message: format!(
-                    "watching in {namespace} was refused ({}): {}",
+                    "watching {what} in {namespace} was refused ({}): {}",
                     code.unwrap_or_default(),
                     crate::text::clean(&text)
                 ),
-                help: Some("the grader needs watch on what it waits for (deploy/kubelab-reader.yaml grants it); without it, run `kubelab check` again later without --wait".into()),
+                help: Some(format!(
+                    "the checker needs `{}` in {namespace} (deploy/kubelab-reader.yaml grants it); without it, run `kubelab check` again later without --wait",
+                    permission.unwrap_or_else(|| "watch".into())
+                )),
             });
         }
         if self.since.is_some() {
@@ -423,8 +443,9 @@ impl Outage {
             return Ok(());
         }
         eprintln!(
-            "lost the API server ({}); retrying until it answers. Your work keeps running on the cluster meanwhile, and the verdict reads the logs afresh at the end.",
-            crate::text::clean(&text)
+            "lost the API server ({}); retrying until it answers. {} keep running on the cluster meanwhile, and the verdict reads their logs afresh at the end.",
+            crate::text::clean(&text),
+            self.what
         );
         self.since = Some(Instant::now());
         Ok(())

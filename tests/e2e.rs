@@ -1031,7 +1031,7 @@ fn real_failures_are_explained_on_a_real_cluster() {
             "watching Jobs in",
             "was refused (403)",
             "cannot watch resource \"jobs\"",
-            "the grader needs watch on jobs",
+            "the checker needs `watch jobs`",
         ] {
             assert!(
                 unwatched.stderr.contains(said),
@@ -1399,4 +1399,243 @@ spec:
         "only the speed-up itself fails: both Jobs completed\n{}",
         race.stdout
     );
+}
+
+/// Every kind, as a learner and an instructor meet it, with a Secret the learner's pod prints
+/// by mistake: `run` applies a ConfigMap, a Secret and a Pod and follows the pod's log; check
+/// (human, JSON, JUnit), collect and grade only read (the audit log says so); the Secret's
+/// value (and its base64) appears in none of their outputs nor in the bundle or the gradebook,
+/// only the words `[value of Secret app-secret key password]`; `clean` deletes exactly the three
+/// objects kubelab labelled.
+#[test]
+fn every_kind_runs_and_cleans_and_no_secret_value_is_ever_shown() {
+    let Some(kc) = real_cluster("run and clean every kind on a real cluster") else {
+        return;
+    };
+    let _node = share_node();
+    let (ns, _guard) = fresh_namespace(&kc, "kinds");
+    let secret = "kubelab-s3cr3t-2026";
+    let encoded = "a3ViZWxhYi1zM2NyM3QtMjAyNg==";
+    let dir = tempfile::tempdir().unwrap();
+    let leaky = dir.path().join("configured.yaml");
+    let reference = std::fs::read_to_string(
+        root().join("units/04-running-applications/configuration/reference.yaml"),
+    )
+    .unwrap();
+    assert!(
+        reference.contains(secret),
+        "the reference holds the value the test looks for"
+    );
+    std::fs::write(
+        &leaky,
+        reference.replace(
+            "echo \"password-length=${#PASSWORD}\"",
+            "echo \"password=$PASSWORD\"",
+        ),
+    )
+    .unwrap();
+    let with = |args: &[&str]| Test::new(args).real(&kc, &ns).run();
+    let run = with(&[
+        "run",
+        "configuration",
+        "--file",
+        leaky.to_str().unwrap(),
+        "--timeout",
+        "3m",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("[configured] password=[value of Secret app-secret key password]"),
+        "the pod's printed password is hidden as it streams: {}",
+        run.stderr
+    );
+    let audit = AuditWindow::open(&kc);
+    let bundle = dir.path().join("b.json");
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, format!("learner,namespace\nalice,{ns}\n")).unwrap();
+    let grades = dir.path().join("grades");
+    let mut outputs = vec![("run".to_owned(), format!("{}{}", run.stdout, run.stderr))];
+    for args in [
+        vec!["check", "configuration"],
+        vec!["--output", "json", "check", "configuration"],
+        vec!["--output", "junit", "check", "configuration"],
+        vec![
+            "collect",
+            "configuration",
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    ] {
+        let r = with(&args);
+        assert!(r.code == 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        outputs.push((args.join(" "), format!("{}{}", r.stdout, r.stderr)));
+    }
+    let graded = Test::new(&[
+        "grade",
+        "configuration",
+        "--roster",
+        roster.to_str().unwrap(),
+        "--out",
+        grades.to_str().unwrap(),
+        "--kubeconfig",
+        &kc,
+    ])
+    .run();
+    assert_eq!(graded.code, 0, "{}{}", graded.stdout, graded.stderr);
+    outputs.push((
+        "grade".into(),
+        format!("{}{}", graded.stdout, graded.stderr),
+    ));
+    outputs.push(("bundle".into(), std::fs::read_to_string(&bundle).unwrap()));
+    for f in [
+        "gradebook.csv",
+        "gradebook.json",
+        "junit.xml",
+        "feedback/alice.md",
+    ] {
+        outputs.push((f.into(), std::fs::read_to_string(grades.join(f)).unwrap()));
+    }
+    for (what, out) in &outputs {
+        assert!(
+            !out.contains(secret) && !out.contains(encoded),
+            "{what} shows the Secret's value:\n{out}"
+        );
+    }
+    if let Some(seen) = audit.as_ref().map(|a| a.requests_in(&ns)) {
+        for (verb, what) in &seen {
+            assert!(
+                ["get", "list", "watch"].contains(&verb.as_str()),
+                "check, collect and grade only read, but: {verb} {what}"
+            );
+        }
+    }
+    let audit = AuditWindow::open(&kc);
+    let clean = with(&["clean", "configuration"]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    if let Some(seen) = audit.as_ref().map(|a| a.requests_in(&ns)) {
+        let mut deletes: Vec<&str> = seen
+            .iter()
+            .filter(|(v, _)| v == "delete")
+            .map(|(_, w)| w.as_str())
+            .collect();
+        deletes.sort();
+        assert_eq!(
+            deletes,
+            [
+                "configmaps/app-config",
+                "pods/configured",
+                "secrets/app-secret"
+            ],
+            "clean deletes exactly what kubelab labelled: {seen:?}"
+        );
+        assert!(
+            seen.iter()
+                .all(|(v, _)| ["get", "list", "watch", "delete"].contains(&v.as_str())),
+            "{seen:?}"
+        );
+    }
+}
+
+/// A kind kubelab does not know by name (a custom resource) is found through discovery and
+/// judged; a kind the cluster does not serve is an error naming it (exit 3).
+#[test]
+fn a_custom_resource_is_judged_and_an_unserved_kind_is_named() {
+    let Some(kc) = real_cluster("judge a custom resource on a real cluster") else {
+        return;
+    };
+    let _node = share_node();
+    let (ns, _guard) = fresh_namespace(&kc, "crd");
+    let crd = format!("widgets.e2e-{}.example.com", std::process::id());
+    let group = crd.trim_start_matches("widgets.").to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("crd.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {crd}\nspec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: widgets, singular: widget, kind: Widget}}\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}\n"
+        ),
+    )
+    .unwrap();
+    struct Crd(String, String);
+    impl Drop for Crd {
+        fn drop(&mut self) {
+            let _ = kubectl(&self.0, &["delete", "crd", &self.1, "--wait=false"]);
+        }
+    }
+    let created = kubectl(&kc, &["apply", "-f", manifest.to_str().unwrap()]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let _crd = Crd(kc.clone(), crd.clone());
+    let established = kubectl(
+        &kc,
+        &[
+            "wait",
+            "--for=condition=Established",
+            &format!("crd/{crd}"),
+            "--timeout=60s",
+        ],
+    );
+    assert!(
+        established.status.success(),
+        "{}",
+        String::from_utf8_lossy(&established.stderr)
+    );
+    // The fixture course names group example.com; this test's CRD has a group of its own, so
+    // that tests running at once do not share one: the course is copied with it.
+    let course = dir.path().join("course");
+    copy_tree(&root().join("tests/fixtures/courses/custom-kind"), &course);
+    for ex in ["widget", "gadget"] {
+        let p = course.join(format!("units/01-custom/{ex}/exercise.yaml"));
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("example.com/v1", &format!("{group}/v1"));
+        std::fs::write(p, text).unwrap();
+    }
+    let widget = dir.path().join("widget.yaml");
+    std::fs::write(
+        &widget,
+        format!("apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n"),
+    )
+    .unwrap();
+    let applied = kubectl(&kc, &["apply", "-n", &ns, "-f", widget.to_str().unwrap()]);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let ok = Test::new(&["check", "widget"])
+        .course(&course)
+        .real(&kc, &ns)
+        .run();
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("10/10 points"), "{}", ok.stdout);
+    let unserved = Test::new(&["check", "gadget"])
+        .course(&course)
+        .real(&kc, &ns)
+        .run();
+    assert_eq!(unserved.code, 3, "{}{}", unserved.stdout, unserved.stderr);
+    assert!(
+        unserved.stderr.contains(&format!(
+            "the cluster does not serve kind Gadget ({group}/v1)"
+        )),
+        "{}",
+        unserved.stderr
+    );
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
 }

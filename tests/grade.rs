@@ -649,3 +649,99 @@ fn a_roster_context_column_spreads_the_class_over_clusters() {
         assert!(!seen.iter().any(|r| r.contains(other)), "{seen:?}");
     }
 }
+
+/// A class on Unit 4's kinds: one cluster-wide LIST per kind the exercises need, but Secrets
+/// only in each learner's namespace (a cluster-wide LIST of Secrets would hand the grader every
+/// token in the cluster); the Secret's value appears in no file of the gradebook.
+#[test]
+fn a_class_on_every_kind_lists_each_kind_once_and_secrets_per_namespace() {
+    let runs = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let scenario = Scenario {
+        version: "k8s-1.36".into(),
+        merged: HashMap::from([
+            (
+                "u-alice".into(),
+                runs(&["u4-configuration", "u4-service-endpoints", "u4-cronjob"]),
+            ),
+            (
+                "u-bob".into(),
+                runs(&[
+                    "u4-configuration-wrong",
+                    "u4-service-endpoints-wrong",
+                    "u4-cronjob-wrong",
+                ]),
+            ),
+        ]),
+        token: Some(TOKEN.into()),
+        kube_system_uid: Some("uid-of-k8s-1.36".into()),
+        ..Scenario::default()
+    };
+    let server = ApiServer::start(scenario);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "default", TOKEN);
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, "learner,namespace\nalice,u-alice\nbob,u-bob\n").unwrap();
+    let out = dir.path().join("grades");
+    let run = kubelab_env(
+        &root(),
+        &[
+            "grade",
+            "configuration",
+            "service-endpoints",
+            "cronjob",
+            "--roster",
+            roster.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let requests = server.requests();
+    assert!(
+        requests.iter().all(|r| r.starts_with("GET ")),
+        "{requests:#?}"
+    );
+    for kind in [
+        "/api/v1/pods?",
+        "/api/v1/events?",
+        "/api/v1/configmaps?",
+        "/api/v1/services?",
+        "/apis/apps/v1/deployments?",
+        "/apis/apps/v1/replicasets?",
+        "/apis/batch/v1/cronjobs?",
+        "/apis/batch/v1/jobs?",
+        "/apis/discovery.k8s.io/v1/endpointslices?",
+    ] {
+        let n = requests.iter().filter(|r| r.contains(kind)).count();
+        assert_eq!(n, 1, "one cluster-wide LIST of {kind}: {requests:#?}");
+    }
+    assert!(
+        !requests.iter().any(|r| r.contains("GET /api/v1/secrets")),
+        "never a cluster-wide LIST of Secrets: {requests:#?}"
+    );
+    for ns in ["u-alice", "u-bob"] {
+        let n = requests
+            .iter()
+            .filter(|r| r.contains(&format!("/namespaces/{ns}/secrets")))
+            .count();
+        assert_eq!(n, 1, "the Secrets of {ns}, once: {requests:#?}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&read(&out, "gradebook.json")).unwrap();
+    let points = |who: usize| json["learners"][who]["total"].as_f64().unwrap();
+    assert_eq!(
+        points(0),
+        55.0,
+        "alice's references earn every point: {json:#}"
+    );
+    assert!(points(1) < 30.0, "bob's wrong answers do not: {json:#}");
+    for (name, text) in files(&out) {
+        assert!(
+            !text.contains("kubelab-s3cr3t-2026") && !text.contains("a3ViZWxhYi1zM2NyM3QtMjAyNg=="),
+            "{name} shows the Secret's value"
+        );
+    }
+}

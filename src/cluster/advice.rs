@@ -176,7 +176,7 @@ pub(super) fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// `cannot get resource "pods/log" in API group ""` to `get pods/log`.
-pub(super) fn missing_permission(message: &str) -> Option<String> {
+pub fn missing_permission(message: &str) -> Option<String> {
     let verb = message.split("cannot ").nth(1)?.split_whitespace().next()?;
     let resource = message.split("resource \"").nth(1)?.split('"').next()?;
     Some(format!("{verb} {resource}"))
