@@ -220,11 +220,12 @@ pub fn find<'a>(targets: &'a [TargetRef], reference: &str) -> Result<&'a TargetR
                 .join(", ")
         )),
         many => Err(format!(
-            "`{reference}` is ambiguous: {} are all named so; write {}",
+            "`{reference}` is ambiguous: {} are {} named so; write {}",
             many.iter()
                 .map(|t| t.label())
                 .collect::<Vec<_>>()
                 .join(" and "),
+            if many.len() == 2 { "both" } else { "all" },
             many.iter()
                 .map(|t| format!("`{}`", t.key))
                 .collect::<Vec<_>>()

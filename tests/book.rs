@@ -143,11 +143,20 @@ fn every_unit_and_exercise_has_its_page() {
                 "{}: the reference, folded",
                 ex.id()
             );
+            // Timelines draw Jobs' pods: a sample of a Job exercise has them; every sample shows
+            // what kubelab said about it.
             let charts = page.matches("<figure class=\"kl-timeline\">").count();
+            let jobs = !ex.job_names().is_empty();
             assert_eq!(
                 charts > 0,
-                !ex.file.samples.is_empty(),
+                !ex.file.samples.is_empty() && jobs,
                 "{}: timelines of its recorded runs",
+                ex.id()
+            );
+            assert_eq!(
+                page.matches("class=\"kl-verdicts\"").count(),
+                ex.file.samples.len(),
+                "{}: what kubelab said of each recorded run",
                 ex.id()
             );
             assert_eq!(

@@ -49,6 +49,10 @@ fn broken_courses_name_file_line_column_and_field() {
             "unknown-field",
             "units/01-u/ex-a/exercise.yaml:7:1: hintz: unknown field; did you mean hints?",
         ),
+        (
+            "ambiguous-name",
+            "units/01-u/ex-a/exercise.yaml:13:13: assertions[0].field.object: `web` is ambiguous: Deployment/web and Service/web are both named so; write `Deployment/web` or `Service/web`",
+        ),
     ];
     for (course, expected) in cases {
         let r = lint(course);

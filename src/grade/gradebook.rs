@@ -50,7 +50,7 @@ pub struct Column {
 pub struct AssertionGrade {
     pub id: String,
     /// `pass`, `fail` or `skipped`.
-    pub status: String,
+    pub status: Status,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -88,12 +88,7 @@ impl ExerciseGrade {
             .iter()
             .map(|v| AssertionGrade {
                 id: v.id.clone(),
-                status: match v.status {
-                    Status::Pass => "pass",
-                    Status::Fail => "fail",
-                    Status::Skipped => "skipped",
-                }
-                .to_owned(),
+                status: v.status,
                 message: v.message.clone(),
                 hint: v.hint.clone(),
                 details: v.details.clone(),
@@ -140,7 +135,7 @@ impl ExerciseGrade {
     pub fn next_hint(&self) -> Option<&str> {
         self.assertions
             .iter()
-            .find(|a| a.status == "fail")
+            .find(|a| a.status == Status::Fail)
             .and_then(|a| a.hint.as_deref())
     }
 }

@@ -10,6 +10,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use super::gradebook::{ExerciseGrade, Flag, Gradebook, LearnerGrade};
 use crate::error::Error;
 use crate::report::{clean, fmt_points};
+use crate::verdict::Status;
 
 /// A cell a spreadsheet would run as a formula (`=HYPERLINK(...)`) is quoted as text.
 fn cell(text: &str) -> String {
@@ -70,14 +71,14 @@ fn exercise_cases(learner: &LearnerGrade, e: &ExerciseGrade) -> Vec<TestCase> {
         cases.push(case);
     }
     for a in &e.assertions {
-        let status = match a.status.as_str() {
-            "pass" => TestCaseStatus::success(),
-            "skipped" => {
+        let status = match a.status {
+            Status::Pass => TestCaseStatus::success(),
+            Status::Skipped => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(clean(&a.message));
                 s
             }
-            _ => {
+            Status::Fail => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(clean(&a.message));
                 let mut text = a.details.iter().map(|d| clean(d)).collect::<Vec<_>>();
@@ -155,10 +156,10 @@ pub fn feedback_text(book: &Gradebook, l: &LearnerGrade) -> String {
             out.push('\n');
         }
         for a in &e.assertions {
-            let mark = match a.status.as_str() {
-                "pass" => "passed",
-                "fail" => "FAILED",
-                _ => "not judged",
+            let mark = match a.status {
+                Status::Pass => "passed",
+                Status::Fail => "FAILED",
+                Status::Skipped => "not judged",
             };
             let _ = writeln!(out, "- {mark}: {}", clean(&a.message));
         }

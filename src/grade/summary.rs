@@ -73,7 +73,11 @@ fn pass_rates(book: &Gradebook, out: &mut String) {
 fn most_failed(book: &Gradebook, out: &mut String) {
     let mut failures: BTreeMap<(String, String), usize> = BTreeMap::new();
     for e in book.learners.iter().flat_map(|l| &l.exercises) {
-        for a in e.assertions.iter().filter(|a| a.status == "fail") {
+        for a in e
+            .assertions
+            .iter()
+            .filter(|a| a.status == crate::verdict::Status::Fail)
+        {
             *failures
                 .entry((e.exercise.clone(), a.id.clone()))
                 .or_default() += 1;
