@@ -151,7 +151,7 @@ fn class(course: &Course, runtime: &tokio::runtime::Runtime, forbid: bool) {
         times.push(t.elapsed());
         assert_eq!(outcome.book.learners.len(), 60);
         assert!(
-            outcome.book.learners.iter().all(|l| l.total == 20.0),
+            outcome.book.learners.iter().all(|l| l.total == 20),
             "every learner passes"
         );
         calls = server.requests().len() - before;

@@ -39,7 +39,7 @@ pub fn check_report(r: &CheckReport) -> String {
                 s.set_message(clean(&v.message));
                 s
             }
-            Status::Fail => {
+            Status::Fail | Status::NotAttempted => {
                 let mut text: Vec<String> = v.details.iter().map(|d| clean(d)).collect();
                 if let Some(h) = &v.hint {
                     text.push(format!("hint: {}", clean(h)));
@@ -49,7 +49,7 @@ pub fn check_report(r: &CheckReport) -> String {
         };
         let mut case = TestCase::new(v.id.clone(), status);
         case.set_classname(r.exercise.clone());
-        case.add_property(Property::new("weight", v.weight.to_string()));
+        case.add_property(Property::new("points", v.points.to_string()));
         suite.add_test_case(case);
     }
     let mut report = Report::new("kubelab check");

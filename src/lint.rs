@@ -125,7 +125,7 @@ fn lint_sample(course: &Course, ex: &crate::course::Exercise, sample: &Sample) -
         let report = crate::live::judge(ex, &bundle.snapshot, shown.clone());
         let full_points = report.score.failed == 0
             && report.score.skipped == 0
-            && report.score.earned >= f64::from(ex.file.points) - 0.05;
+            && report.score.earned == ex.file.points;
         match (sample.passes, full_points) {
             (true, false) => Some(format!(
                 "no longer passes with full points ({} of {}; failing: {})",

@@ -71,14 +71,17 @@ pub fn assess(exercise: &Exercise, snapshot: &Snapshot, source: String) -> (Chec
         .flat_map(|a| a.variables())
         .collect();
     let default_target = targets.first().map(|t| t.key.clone()).unwrap_or_default();
-    let evidence = Evidence::new(
+    let namespace = namespace_objects(exercise, snapshot);
+    let worked_on = worked_on(targets, snapshot, &namespace);
+    let mut evidence = Evidence::new(
         Mode::Live,
         default_target,
         objects,
         live,
-        namespace_objects(exercise, snapshot),
+        namespace,
         &needed,
     );
+    evidence.worked_on = worked_on;
     let missing: Vec<String> = targets
         .iter()
         .filter(|t| !derived.get(&t.key).is_some_and(TargetFacts::found))
@@ -134,6 +137,37 @@ fn namespace_objects(exercise: &Exercise, s: &Snapshot) -> BTreeMap<String, Vec<
         }
     }
     out
+}
+
+/// The kinds the learner's work shows were here. For a kind the exercise names targets of
+/// (the race's Jobs `oneshot` and `parallel`): one of those objects now, or an Event about one;
+/// other exercises' objects of the kind in the same namespace are not this exercise's work.
+/// For a kind it names none of: any object of the kind, or an Event about one. Events outlive
+/// the objects they tell of (an hour, by default), so a cleanup is seen as work done.
+fn worked_on(
+    targets: &[TargetRef],
+    snapshot: &Snapshot,
+    namespace: &BTreeMap<String, Vec<Json>>,
+) -> std::collections::BTreeSet<String> {
+    namespace
+        .iter()
+        .filter(|(kind, objects)| {
+            let named: Vec<&str> = targets
+                .iter()
+                .filter(|t| t.kind.kind == **kind)
+                .filter_map(|t| t.name.as_deref())
+                .collect();
+            let ours = |name: Option<&str>| named.is_empty() || named.contains(&name.unwrap_or(""));
+            objects
+                .iter()
+                .any(|o| ours(o.pointer("/metadata/name").and_then(Json::as_str)))
+                || snapshot.events.iter().any(|e| {
+                    let io = &e.involved_object;
+                    io.kind.as_deref() == Some(kind.as_str()) && ours(io.name.as_deref())
+                })
+        })
+        .map(|(kind, _)| kind.clone())
+        .collect()
 }
 
 /// Every assertion judged, except those about a run that has not happened: pending.

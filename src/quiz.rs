@@ -100,7 +100,8 @@ pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error>
         .file
         .questions
         .iter()
-        .map(|q| judge(q, answers.get(&q.id).filter(|v| !v.is_null())))
+        .zip(exercise.question_points.iter().copied())
+        .map(|(q, points)| judge(q, points, answers.get(&q.id).filter(|v| !v.is_null())))
         .collect();
     Ok(CheckReport::new(
         &exercise.file,
@@ -112,7 +113,7 @@ pub fn check(exercise: &Exercise, source: &Source) -> Result<CheckReport, Error>
 }
 
 /// One question: the answer given (if any) against the accepted ones, with the explanation.
-fn judge(q: &Question, given: Option<&serde_json::Value>) -> Verdict {
+fn judge(q: &Question, points: u32, given: Option<&serde_json::Value>) -> Verdict {
     let expected = describe(q);
     let (ok, value) = match given {
         None => (false, "nothing".to_owned()),
@@ -144,6 +145,6 @@ fn judge(q: &Question, given: Option<&serde_json::Value>) -> Verdict {
         expected: Some(expected),
         hint: None,
         details: vec![q.explanation.trim().to_owned()],
-        weight: q.weight,
+        points,
     }
 }

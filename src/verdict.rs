@@ -37,6 +37,28 @@ pub enum Status {
     Fail,
     /// Not judged here (a live assertion offline); carries no points either way.
     Skipped,
+    /// Judged, and there is no sign the learner did the work: an assertion whose evidence
+    /// is an absence ("the Jobs are gone") passes only once the work shows it happened.
+    /// Worth its points, none earned.
+    #[serde(rename = "not-attempted")]
+    NotAttempted,
+}
+
+impl Status {
+    /// How the gradebook, JUnit and the dashboard name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Skipped => "skipped",
+            Status::NotAttempted => "not attempted",
+        }
+    }
+
+    /// Whether it counts towards the points possible.
+    pub fn judged(self) -> bool {
+        self != Status::Skipped
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,7 +75,8 @@ pub struct Verdict {
     /// Extra lines of evidence (which pods, which lines).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
-    pub weight: u32,
+    /// Whole points this assertion is worth (its share of the exercise's).
+    pub points: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,15 +99,78 @@ pub struct Finding {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Score {
-    /// Points earned, to one decimal.
-    pub earned: f64,
+    /// Points earned: the points of the assertions that passed.
+    pub earned: u32,
     /// Points the judged assertions are worth.
-    pub possible: f64,
+    pub possible: u32,
     /// The exercise's full points.
     pub exercise_points: u32,
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_attempted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One scored item's claim on its exercise's points: a weight, or whole points the author set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub weight: u32,
+    pub points: Option<u32>,
+}
+
+/// Splits an exercise's `total` points into whole points per item, so they add up exactly:
+/// items with points of their own keep them; the rest is shared by weight with the largest
+/// remainder method (the quota's whole part each, then one more to the largest remainders,
+/// the earlier item first on a tie). The error says what the author must change.
+pub fn shares(total: u32, claims: &[Claim]) -> Result<Vec<u32>, String> {
+    if claims.is_empty() {
+        return Ok(Vec::new());
+    }
+    let fixed: u64 = claims.iter().filter_map(|c| c.points).map(u64::from).sum();
+    let total64 = u64::from(total);
+    if fixed > total64 {
+        return Err(format!(
+            "the `points` set on assertions add up to {fixed}, more than the exercise's {total}; lower them or raise the exercise's `points`"
+        ));
+    }
+    let rest = total64 - fixed;
+    let weights: u64 = claims
+        .iter()
+        .filter(|c| c.points.is_none())
+        .map(|c| u64::from(c.weight))
+        .sum();
+    if rest > 0 && weights == 0 {
+        return Err(format!(
+            "{rest} of the exercise's {total} points go to no assertion: the `points` set add up to {fixed} and no other assertion has a weight; make them add up to {total}"
+        ));
+    }
+    let mut out: Vec<u64> = Vec::with_capacity(claims.len());
+    let mut remainders: Vec<(u64, usize)> = Vec::new();
+    for (i, c) in claims.iter().enumerate() {
+        match c.points {
+            Some(p) => out.push(u64::from(p)),
+            None => {
+                let exact = rest * u64::from(c.weight);
+                out.push(exact / weights.max(1));
+                remainders.push((exact % weights.max(1), i));
+            }
+        }
+    }
+    let given: u64 = out.iter().sum();
+    // Largest remainder first; on a tie, the earlier item.
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, i) in remainders.into_iter().take((total64 - given) as usize) {
+        out[i] += 1;
+    }
+    Ok(out
+        .into_iter()
+        .map(|p| u32::try_from(p).expect("a share is at most the total"))
+        .collect())
 }
 
 /// A known failure mode recognised in the evidence.
@@ -132,34 +218,23 @@ impl CheckReport {
         findings: Vec<Finding>,
         verdicts: Vec<Verdict>,
     ) -> CheckReport {
-        let judged: u32 = verdicts
-            .iter()
-            .filter(|v| v.status != Status::Skipped)
-            .map(|v| v.weight)
-            .sum();
-        let won: u32 = verdicts
-            .iter()
-            .filter(|v| v.status == Status::Pass)
-            .map(|v| v.weight)
-            .sum();
-        let total: u32 = exercise
-            .assertions
-            .iter()
-            .map(|a| a.weight)
-            .chain(exercise.questions.iter().map(|q| q.weight))
-            .sum::<u32>()
-            .max(1);
-        let points = f64::from(exercise.points);
-        let round = |x: f64| (x * 10.0).round() / 10.0;
+        let sum = |keep: fn(Status) -> bool| -> u32 {
+            verdicts
+                .iter()
+                .filter(|v| keep(v.status))
+                .map(|v| v.points)
+                .sum()
+        };
         let count = |s: Status| verdicts.iter().filter(|v| v.status == s).count();
         let errors = findings.iter().any(|f| f.severity == Severity::Error);
         let score = Score {
-            earned: round(points * f64::from(won) / f64::from(total)),
-            possible: round(points * f64::from(judged) / f64::from(total)),
+            earned: sum(|s| s == Status::Pass),
+            possible: sum(Status::judged),
             exercise_points: exercise.points,
             passed: count(Status::Pass),
             failed: count(Status::Fail),
             skipped: count(Status::Skipped),
+            not_attempted: count(Status::NotAttempted),
         };
         CheckReport {
             kubelab: FORMAT_VERSION,
@@ -167,7 +242,7 @@ impl CheckReport {
             title: exercise.title.clone(),
             mode,
             source,
-            passed: !errors && score.failed == 0,
+            passed: !errors && score.failed == 0 && score.not_attempted == 0,
             score,
             findings,
             assertions: verdicts,
@@ -184,5 +259,68 @@ impl CheckReport {
         } else {
             crate::error::exit::FAILED
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Claim, shares};
+
+    fn by_weight(weights: &[u32]) -> Vec<Claim> {
+        weights
+            .iter()
+            .map(|&weight| Claim {
+                weight,
+                points: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shares_add_up_to_the_exercise_points_exactly() {
+        // 20 points over weights 1..: 20/17 each would be 1.176...; whole points instead.
+        let got = shares(20, &by_weight(&[1; 17])).unwrap();
+        assert_eq!(got.iter().sum::<u32>(), 20);
+        assert_eq!(got[..3], [2, 2, 2]);
+        assert!(got[3..].iter().all(|&p| p == 1));
+        assert_eq!(shares(10, &by_weight(&[3, 2])).unwrap(), [6, 4]);
+        // 7 by 1:1:1 is 2.33 each: the first gets the spare point.
+        assert_eq!(shares(7, &by_weight(&[1, 1, 1])).unwrap(), [3, 2, 2]);
+        // The largest remainder, not the first: 10 by 3:1:3 is 4.29, 1.43, 4.29.
+        assert_eq!(shares(10, &by_weight(&[3, 1, 3])).unwrap(), [4, 2, 4]);
+    }
+
+    #[test]
+    fn points_set_by_the_author_are_kept_and_the_rest_shared() {
+        let claims = [
+            Claim {
+                weight: 1,
+                points: Some(5),
+            },
+            Claim {
+                weight: 1,
+                points: None,
+            },
+            Claim {
+                weight: 2,
+                points: None,
+            },
+        ];
+        assert_eq!(shares(11, &claims).unwrap(), [5, 2, 4]);
+        let too_many = shares(4, &claims).unwrap_err();
+        assert!(
+            too_many.contains("add up to 5, more than the exercise's 4"),
+            "{too_many}"
+        );
+        let all_fixed = [Claim {
+            weight: 1,
+            points: Some(3),
+        }];
+        assert!(
+            shares(5, &all_fixed)
+                .unwrap_err()
+                .contains("2 of the exercise's 5 points go to no assertion")
+        );
+        assert_eq!(shares(3, &all_fixed).unwrap(), [3]);
     }
 }

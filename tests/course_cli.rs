@@ -53,6 +53,10 @@ fn broken_courses_name_file_line_column_and_field() {
             "ambiguous-name",
             "units/01-u/ex-a/exercise.yaml:13:13: assertions[0].field.object: `web` is ambiguous: Deployment/web and Service/web are both named so; write `Deployment/web` or `Service/web`",
         ),
+        (
+            "points-over",
+            "units/01-u/ex-a/exercise.yaml:4:1: points: the `points` set on assertions add up to 7, more than the exercise's 5",
+        ),
     ];
     for (course, expected) in cases {
         let r = lint(course);

@@ -203,27 +203,52 @@ fn every_recorded_exercise_is_judged() {
 }
 
 #[test]
-fn cleanup_passes_once_the_race_jobs_are_gone() {
-    let server = ApiServer::start(Scenario {
-        version: "k8s-1.24".into(),
-        namespaces: HashMap::from([("learner".to_owned(), "nothing-recorded-here".to_owned())]),
-        ..Scenario::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let kc = server.kubeconfig(dir.path(), "learner", "t");
-    let run = kubelab_env(
-        &root(),
-        &[
-            "check",
-            "race-cleanup",
-            "--kubeconfig",
-            kc.to_str().unwrap(),
-        ],
-        None,
-        &[],
+fn cleanup_passes_once_the_race_jobs_are_gone_and_not_before_they_existed() {
+    // Recorded on 1.36: the race run, then `kubectl delete jobs -l chapter=jobs`; the Jobs'
+    // Events outlive them.
+    let check = |recorded: &str| {
+        let server = ApiServer::start(Scenario {
+            version: "k8s-1.36".into(),
+            namespaces: HashMap::from([("learner".to_owned(), recorded.to_owned())]),
+            ..Scenario::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let kc = server.kubeconfig(dir.path(), "learner", "t");
+        kubelab_env(
+            &root(),
+            &[
+                "check",
+                "race-cleanup",
+                "--kubeconfig",
+                kc.to_str().unwrap(),
+            ],
+            None,
+            &[],
+        )
+    };
+    let cleaned = check("race-cleaned");
+    assert_eq!(cleaned.code, 0, "{}{}", cleaned.stdout, cleaned.stderr);
+    assert!(
+        cleaned
+            .stdout
+            .contains("no Job labelled chapter=jobs is left")
     );
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("no Job labelled chapter=jobs is left"));
+    assert!(cleaned.stdout.contains("5/5 points"), "{}", cleaned.stdout);
+    // A namespace where the race never ran is empty too: no points for that.
+    let never = check("nothing-recorded-here");
+    assert_eq!(never.code, 1, "{}{}", never.stdout, never.stderr);
+    assert!(
+        never
+            .stdout
+            .contains("○ jobs-gone  not attempted: no Job of this exercise was ever seen here"),
+        "{}",
+        never.stdout
+    );
+    assert!(
+        never.stdout.contains("2 not attempted · 0/5 points"),
+        "{}",
+        never.stdout
+    );
 }
 
 fn clean(args: &[&str]) -> (common::Run, Vec<String>) {

@@ -278,17 +278,15 @@ fn what_is_judged(md: &mut String, ex: &Exercise) {
     if ex.assertions.is_empty() {
         return;
     }
-    let total: u32 = ex.assertions.iter().map(|a| a.weight).sum::<u32>().max(1);
     let _ = writeln!(md, "## What is judged\n");
     let _ = writeln!(md, "| Assertion | Where | Points |\n|---|---|---|");
     for a in &ex.assertions {
-        let points = f64::from(ex.file.points) * f64::from(a.weight) / f64::from(total);
         let _ = writeln!(
             md,
             "| `{}` | {} | {} |",
             a.id,
             phase_word(a.phase),
-            crate::report::fmt_points(points)
+            a.points
         );
     }
     md.push('\n');

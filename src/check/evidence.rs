@@ -2,7 +2,7 @@
 //! live) and, live, each target's pods, logs, Events and derived facts, and the namespace's
 //! objects by kind; with the CEL variables made from them once for every assertion.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
@@ -64,6 +64,9 @@ pub struct Evidence {
     pub live: BTreeMap<String, LiveTarget>,
     /// Live only: every object listed in the namespace, by kind (`Job`, `Deployment`).
     pub namespace: BTreeMap<String, Vec<Json>>,
+    /// Live only: the kinds the learner's work shows were here (objects of the kind, or Events
+    /// about the exercise's objects of that kind), so that an absence is not taken for work.
+    pub worked_on: BTreeSet<String>,
     pub(crate) vars: BTreeMap<String, Vars>,
 }
 
@@ -166,6 +169,7 @@ impl Evidence {
             live,
             namespace,
             vars,
+            worked_on: BTreeSet::new(),
         }
     }
 }

@@ -28,6 +28,10 @@ pub struct Compiled {
     pub id: String,
     pub phase: Phase,
     pub weight: u32,
+    /// Points set by the author, if any.
+    pub fixed_points: Option<u32>,
+    /// Whole points it is worth: its share of the exercise's (set when the exercise loads).
+    pub points: u32,
     pub pass: String,
     pub fail: String,
     pub hint: String,
@@ -172,6 +176,8 @@ fn finish(
             id: a.id.clone(),
             phase,
             weight: a.weight,
+            fixed_points: a.points,
+            points: 0,
             pass,
             fail,
             hint: a.hint.clone(),
@@ -315,6 +321,21 @@ impl Compiled {
                 (false, vec![problem])
             }
         };
+        if ok
+            && ev.mode == Mode::Live
+            && let Some(kind) = self.kind.absence_of()
+            && !ev.worked_on.contains(kind)
+        {
+            return self.verdict(
+                Status::NotAttempted,
+                format!(
+                    "not attempted: no {kind} of this exercise was ever seen here (none is there now, and no Event tells of one), and an empty namespace is not the work; do the exercise first (the API server keeps Events for an hour: check, grade or `kubelab collect` within it)"
+                ),
+                values.get("value").cloned(),
+                values.get("expected").cloned(),
+                Vec::new(),
+            );
+        }
         let text = if ok { &self.pass } else { &self.fail };
         let message = render(text, &values);
         self.verdict(
@@ -341,13 +362,13 @@ impl Compiled {
     ) -> Verdict {
         Verdict {
             id: self.id.clone(),
-            hint: (status == Status::Fail).then(|| self.hint.clone()),
+            hint: matches!(status, Status::Fail | Status::NotAttempted).then(|| self.hint.clone()),
             status,
             message,
             value,
             expected,
             details,
-            weight: self.weight,
+            points: self.points,
         }
     }
 

@@ -185,8 +185,8 @@ pub fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
     p.last = Some(LastVerdict {
         passed: report.passed,
         mode: report.mode,
-        earned: report.score.earned,
-        possible: report.score.possible,
+        earned: f64::from(report.score.earned),
+        possible: f64::from(report.score.possible),
         at: jiff::Timestamp::now().to_string(),
     });
     if report.mode == crate::check::Mode::Live {

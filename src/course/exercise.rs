@@ -9,6 +9,7 @@ use crate::check::{self, CompileContext, Compiled};
 use crate::error::Diagnostic;
 use crate::model::{self, ExerciseFile, UnitFile};
 use crate::target::{Plan, TargetRef};
+use crate::verdict::Claim;
 use crate::yaml;
 
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +58,7 @@ pub(super) fn load_exercise(
         targets: &targets,
         checks,
     };
-    let assertions = compile_assertions(&file, &cx, &node, &at, diags);
+    let mut assertions = compile_assertions(&file, &cx, &node, &at, diags);
     if let Some(sel) = &file.cleanup_selector
         && let Err(m) = check::parse_selector(sel)
     {
@@ -65,6 +66,7 @@ pub(super) fn load_exercise(
     }
     diags.extend(question_problems(&file, &assertions, &at));
     let pitfalls = compile_pitfalls(&file, &at, diags);
+    let question_points = share_points(&file, &mut assertions, &at, diags);
     if diags.len() > before {
         return None;
     }
@@ -75,10 +77,45 @@ pub(super) fn load_exercise(
         path: shown.to_owned(),
         dir,
         assertions,
+        question_points,
         pitfalls,
         plan,
         file,
     })
+}
+
+/// The exercise's points as whole points per assertion (set on each) and per question
+/// (returned): the author's own `points` kept, the rest shared by weight.
+fn share_points(
+    file: &ExerciseFile,
+    assertions: &mut [Compiled],
+    at: &At,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<u32> {
+    let claims: Vec<Claim> = assertions
+        .iter()
+        .map(|a| Claim {
+            weight: a.weight,
+            points: a.fixed_points,
+        })
+        .chain(file.questions.iter().map(|q| Claim {
+            weight: q.weight,
+            points: q.points,
+        }))
+        .collect();
+    match crate::verdict::shares(file.points, &claims) {
+        Ok(points) => {
+            let (ours, questions) = points.split_at(assertions.len());
+            for (a, p) in assertions.iter_mut().zip(ours) {
+                a.points = *p;
+            }
+            questions.to_vec()
+        }
+        Err(m) => {
+            diags.push(at("/points", m));
+            Vec::new()
+        }
+    }
 }
 
 /// A diagnostic at a JSON pointer of the exercise file.

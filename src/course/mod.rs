@@ -42,6 +42,8 @@ pub struct Exercise {
     pub path: String,
     pub dir: PathBuf,
     pub assertions: Vec<Compiled>,
+    /// Whole points per question of a quiz, in order.
+    pub question_points: Vec<u32>,
     pub pitfalls: Vec<(model::Pitfall, regex::Regex)>,
     /// Its targets resolved, and what gathering lists for them.
     pub plan: crate::target::Plan,

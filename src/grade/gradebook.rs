@@ -10,7 +10,7 @@ use crate::course::Exercise;
 use crate::report::CheckReport;
 
 /// Version of `gradebook.json`; bumped only on incompatible change.
-pub const GRADEBOOK_VERSION: u32 = 1;
+pub const GRADEBOOK_VERSION: u32 = 2;
 
 /// Something an instructor must look at before trusting a grade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -49,21 +49,22 @@ pub struct Column {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssertionGrade {
     pub id: String,
-    /// `pass`, `fail` or `skipped`.
+    /// `pass`, `fail`, `skipped` or `not-attempted`.
     pub status: Status,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
-    pub weight: u32,
+    /// Whole points it is worth; earned when it passed.
+    pub points: u32,
 }
 
 /// One learner's result on one exercise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseGrade {
     pub exercise: String,
-    pub points: f64,
+    pub points: u32,
     pub maximum: u32,
     pub passed: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -92,7 +93,7 @@ impl ExerciseGrade {
                 message: v.message.clone(),
                 hint: v.hint.clone(),
                 details: v.details.clone(),
-                weight: v.weight,
+                points: v.points,
             })
             .collect();
         ExerciseGrade {
@@ -112,7 +113,7 @@ impl ExerciseGrade {
     pub fn zero(exercise: &Exercise, flag: Flag, reason: String, source: String) -> ExerciseGrade {
         ExerciseGrade {
             exercise: exercise.id().to_owned(),
-            points: 0.0,
+            points: 0,
             maximum: exercise.file.points,
             passed: false,
             flags: vec![flag],
@@ -144,7 +145,7 @@ impl ExerciseGrade {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LearnerGrade {
     pub learner: String,
-    pub total: f64,
+    pub total: u32,
     pub maximum: u32,
     pub percent: f64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -158,7 +159,7 @@ fn round1(x: f64) -> f64 {
 
 impl LearnerGrade {
     pub fn new(learner: String, exercises: Vec<ExerciseGrade>) -> LearnerGrade {
-        let total = round1(exercises.iter().map(|e| e.points).sum());
+        let total: u32 = exercises.iter().map(|e| e.points).sum();
         let maximum: u32 = exercises.iter().map(|e| e.maximum).sum();
         let mut flags: Vec<Flag> = exercises.iter().flat_map(|e| e.flags.clone()).collect();
         flags.sort();
@@ -170,7 +171,7 @@ impl LearnerGrade {
             percent: if maximum == 0 {
                 0.0
             } else {
-                round1(100.0 * total / f64::from(maximum))
+                round1(100.0 * f64::from(total) / f64::from(maximum))
             },
             flags,
             exercises,

@@ -78,7 +78,7 @@ fn exercise_cases(learner: &LearnerGrade, e: &ExerciseGrade) -> Vec<TestCase> {
                 s.set_message(clean(&a.message));
                 s
             }
-            Status::Fail => {
+            Status::Fail | Status::NotAttempted => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(clean(&a.message));
                 let mut text = a.details.iter().map(|d| clean(d)).collect::<Vec<_>>();
@@ -91,7 +91,7 @@ fn exercise_cases(learner: &LearnerGrade, e: &ExerciseGrade) -> Vec<TestCase> {
         };
         let mut case = TestCase::new(format!("{}/{}", e.exercise, a.id), status);
         case.set_classname(classname.clone());
-        case.add_property(Property::new("weight", a.weight.to_string()));
+        case.add_property(Property::new("points", a.points.to_string()));
         cases.push(case);
     }
     cases
@@ -160,6 +160,7 @@ pub fn feedback_text(book: &Gradebook, l: &LearnerGrade) -> String {
                 Status::Pass => "passed",
                 Status::Fail => "FAILED",
                 Status::Skipped => "not judged",
+                Status::NotAttempted => "TO DO",
             };
             let _ = writeln!(out, "- {mark}: {}", clean(&a.message));
         }

@@ -123,7 +123,7 @@ fn histogram(book: &Gradebook, out: &mut String) {
 /// The whole summary, ending with a newline.
 pub fn render(book: &Gradebook) -> String {
     let mut out = format!("{}\n", table(book));
-    let mut totals: Vec<f64> = book.learners.iter().map(|l| l.total).collect();
+    let mut totals: Vec<f64> = book.learners.iter().map(|l| f64::from(l.total)).collect();
     totals.sort_by(f64::total_cmp);
     let mean = if totals.is_empty() {
         0.0

@@ -89,7 +89,8 @@ pub struct ExerciseFile {
     pub id: String,
     pub title: String,
     pub kind: ExerciseKind,
-    /// Points for the whole exercise, shared among its assertions by their weights.
+    /// Points for the whole exercise, shared among its assertions (or questions) as whole
+    /// points: those with `points` of their own keep them, the rest go by `weight`.
     pub points: u32,
     /// What the learner reads (Markdown).
     pub instructions: String,
@@ -173,9 +174,13 @@ pub struct Question {
     pub one_of: Vec<String>,
     /// Why, shown after answering, right or wrong.
     pub explanation: String,
-    /// Share of the exercise's points (default 1).
+    /// Share of the exercise's points (default 1): the points not set with `points` are
+    /// split by weight into whole points that add up exactly (largest remainder).
     #[serde(default = "one")]
     pub weight: u32,
+    /// Whole points for this one, set by the author; the others share the rest by weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
 }
 
 pub(crate) fn yes() -> bool {
@@ -279,9 +284,13 @@ pub struct Assertion {
     /// Where it is judged; the default depends on the check (spec checks: both; runtime: live).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<Phase>,
-    /// Share of the exercise's points (default 1).
+    /// Share of the exercise's points (default 1): the points not set with `points` are
+    /// split by weight into whole points that add up exactly (largest remainder).
     #[serde(default = "one")]
     pub weight: u32,
+    /// Whole points for this one, set by the author; the others share the rest by weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<u32>,
     /// Shown when it passes. Placeholders: `{value}`, `{expected}` and the check's own.
     /// Required unless the reusable check (`use`) gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

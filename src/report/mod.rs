@@ -19,6 +19,7 @@ fn mark(status: Status) -> colored::ColoredString {
         Status::Pass => "✓".green().bold(),
         Status::Fail => "✗".red().bold(),
         Status::Skipped => "-".dimmed(),
+        Status::NotAttempted => "○".yellow().bold(),
     }
 }
 
@@ -184,8 +185,11 @@ fn score_line(r: &CheckReport) -> String {
     let mut parts = vec![format!(
         "{} of {} assertions passed",
         s.passed,
-        s.passed + s.failed
+        s.passed + s.failed + s.not_attempted
     )];
+    if s.not_attempted > 0 {
+        parts.push(format!("{} not attempted", s.not_attempted));
+    }
     if errors > 0 {
         parts.push(format!(
             "{errors} manifest error{}",
@@ -228,8 +232,8 @@ fn score_line(r: &CheckReport) -> String {
     parts.join(" · ")
 }
 
-pub fn fmt_points(p: f64) -> String {
-    crate::text::format_number(p)
+pub fn fmt_points(p: impl Into<f64>) -> String {
+    crate::text::format_number(p.into())
 }
 
 #[cfg(test)]

@@ -79,6 +79,11 @@ impl Check for Count {
         self.of_target()
     }
 
+    fn absence_of(&self) -> Option<&str> {
+        // Counting the namespace's objects down to zero passes on an empty namespace.
+        (!self.of_target()).then_some(self.kind.as_str())
+    }
+
     fn judge(&self, ev: &Evidence, values: &mut BTreeMap<String, String>) -> Outcome {
         let Count {
             object,

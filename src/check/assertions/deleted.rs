@@ -61,6 +61,10 @@ impl Check for Deleted {
         false
     }
 
+    fn absence_of(&self) -> Option<&str> {
+        Some(&self.kind)
+    }
+
     fn judge(&self, ev: &Evidence, values: &mut BTreeMap<String, String>) -> Outcome {
         let Deleted {
             kind,

@@ -46,6 +46,11 @@ pub trait Check: std::fmt::Debug + Send + Sync {
     fn needs_run(&self) -> bool {
         true
     }
+    /// The kind whose absence it can pass on ("no Job labelled chapter=jobs is left"): such a
+    /// pass is only awarded when the learner's work shows objects of that kind existed here.
+    fn absence_of(&self) -> Option<&str> {
+        None
+    }
     /// The CEL variables its expressions read.
     fn variables(&self) -> Vec<String> {
         Vec::new()
