@@ -90,7 +90,7 @@ fn bundles(course: &Course, runtime: &tokio::runtime::Runtime) {
             .block_on(grade(course, &req, &indicatif::ProgressBar::hidden()))
             .unwrap();
         let graded = t.elapsed();
-        outputs::write_all(&outcome.book, out.path()).unwrap();
+        outputs::write_all(&outcome.book, out.path(), None).unwrap();
         if times.is_empty() {
             println!(
                 "  graded in {graded:?}, files written in {:?}",

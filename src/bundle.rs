@@ -143,7 +143,7 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
         Error::input(
             Diagnostic::file(&shown, format!("bundle {what}: {e}"))
                 .at(e.line(), e.column())
-                .with_help("collect it again with `kubelab collect EXERCISE -o FILE`"),
+                .with_help("collect it again with `kubelab collect EXERCISE --out FILE`"),
         )
     })?;
     match head.get("kubelab_bundle").and_then(Json::as_u64) {
@@ -161,7 +161,7 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
                     &shown,
                     "is not a kubelab bundle (no `kubelab_bundle` version)",
                 )
-                .with_help("bundles are written by `kubelab collect EXERCISE -o FILE`"),
+                .with_help("bundles are written by `kubelab collect EXERCISE --out FILE`"),
             ));
         }
     }

@@ -33,8 +33,8 @@ pub struct Global {
     /// Colour: auto (a terminal without NO_COLOR), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
+    /// Output format (`-o json`, as kubectl users type it).
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Human)]
     pub output: Output,
 }
 
@@ -71,6 +71,10 @@ pub enum Command {
     /// namespaces) or from a folder of handed-in bundles; writes the gradebook (CSV, JSON),
     /// JUnit and feedback for each learner into --out.
     Grade(cmd::grade::GradeArgs),
+    /// A class on a shared cluster (instructors): `up` gives each learner of a roster a
+    /// namespace, rights to what the course has them write there, a quota sized from the
+    /// course and a kubeconfig; `status` shows them; `down` deletes what `up` made.
+    Class(cmd::class::ClassArgs),
     /// The course site: build it (`book build`) or preview it (`book serve`) with mdBook.
     Book(cmd::book::BookArgs),
     /// Print a shell completion script: `kubelab completions bash > ~/.local/share/bash-completion/completions/kubelab`.
@@ -184,6 +188,7 @@ fn on_course(
         Command::Confidence(args) => cmd::confidence::confidence(args, course, store, output),
         Command::Grade(args) => cmd::grade::grade(args, course, output),
         Command::Rbac(args) => cmd::rbac::rbac(args, course),
+        Command::Class(args) => cmd::class::class(args, course, output),
         Command::Lint(_) | Command::Schemas(_) | Command::Completions(_) | Command::Book(_) => Err(
             Error::Usage("this command does not work on a loaded course".into()),
         ),

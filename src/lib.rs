@@ -7,6 +7,7 @@
 pub mod book;
 pub mod bundle;
 pub mod check;
+pub mod class;
 pub mod clean;
 pub mod cli;
 pub mod cluster;

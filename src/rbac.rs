@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use k8s_openapi::api::rbac::v1::PolicyRule;
+
 use crate::course::Course;
-use crate::kinds::{ApiKind, Known};
+use crate::kinds::{ApiKind, KindRef, Known};
 
 /// Where the rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +19,8 @@ pub enum Scope {
     Namespace,
     /// The grader's ClusterRole: every namespace at once, Secrets excepted.
     Cluster,
+    /// What `kubelab class` needs to set a class up and take it down (and the learners' Role).
+    Class,
 }
 
 /// The API kinds the course reads, resolved (custom kinds by their apiVersion and a plural
@@ -173,11 +177,178 @@ pub fn grader_secrets(course: &Course) -> Option<String> {
     Some(out)
 }
 
+const READ_VERBS: [&str; 3] = ["get", "list", "watch"];
+const WRITE_VERBS: [&str; 8] = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+fn rule(group: &str, resources: Vec<String>, verbs: &[&str]) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(vec![group.to_owned()]),
+        resources: Some(resources),
+        verbs: verbs.iter().map(|v| (*v).to_owned()).collect(),
+        ..PolicyRule::default()
+    }
+}
+
+/// The kinds learners create in the course: every kind its exercises' reference and given
+/// files hold, and Pods (exercises have learners delete a worker or `kubectl run` one).
+pub fn authored_kinds(course: &Course) -> Vec<ApiKind> {
+    let mut out: Vec<ApiKind> = Vec::new();
+    let mut add = |k: ApiKind| {
+        if !out.iter().any(|o| o.same_kind(&k)) {
+            out.push(k);
+        }
+    };
+    if let Ok(Some(pod)) = KindRef::new("Pod").resolve_offline() {
+        add(pod);
+    }
+    for ex in course.exercises() {
+        for object in crate::manifest::exercise_objects(&course.root, ex) {
+            let kind = KindRef {
+                kind: object.kind.clone(),
+                api_version: Some(object.api_version.clone()),
+            };
+            if let Ok(Some(api)) = kind.resolve_offline()
+                && api.namespaced
+            {
+                add(api);
+            }
+        }
+    }
+    out
+}
+
+/// What a learner may do in their own namespace on a class cluster: create, change and delete
+/// the kinds the course has them write; read every other kind the course judges (Events,
+/// ReplicaSets, EndpointSlices); read pod logs, exec into pods and scale what they wrote.
+/// Nothing here names another namespace or anything cluster-wide: it is bound by a RoleBinding.
+pub fn learner_rules(course: &Course) -> Vec<PolicyRule> {
+    let authored = authored_kinds(course);
+    let read_only: Vec<ApiKind> = kinds(course)
+        .into_iter()
+        .filter(|k| k.namespaced && !authored.iter().any(|a| a.same_kind(k)))
+        .collect();
+    let mut rules = Vec::new();
+    for (group, resources) in by_group(&authored, false)
+        .into_iter()
+        .chain(by_group(&authored, true))
+    {
+        rules.push(rule(&group, resources, &WRITE_VERBS));
+    }
+    for (group, resources) in by_group(&read_only, false)
+        .into_iter()
+        .chain(by_group(&read_only, true))
+    {
+        rules.push(rule(&group, resources, &READ_VERBS));
+    }
+    rules.push(rule("", vec!["pods/log".into()], &["get"]));
+    // kubectl exec posts to pods/exec; over WebSockets (kubectl 1.31 and later) it starts as a GET.
+    rules.push(rule("", vec!["pods/exec".into()], &["get", "create"]));
+    let scalable: Vec<String> = authored
+        .iter()
+        .filter(|k| matches!(k.known(), Some(Known::Deployment)))
+        .map(|k| format!("{}/scale", k.plural))
+        .collect();
+    if !scalable.is_empty() {
+        rules.push(rule("apps", scalable, &["get", "update", "patch"]));
+    }
+    rules
+}
+
+fn policy_text(out: &mut String, rules: &[PolicyRule]) {
+    let quoted = |items: &[String]| {
+        items
+            .iter()
+            .map(|r| format!("\"{r}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(out, "rules:");
+    for r in rules {
+        let _ = writeln!(
+            out,
+            "  - apiGroups: [{}]",
+            quoted(r.api_groups.as_deref().unwrap_or_default())
+        );
+        let _ = writeln!(
+            out,
+            "    resources: [{}]",
+            quoted(r.resources.as_deref().unwrap_or_default())
+        );
+        let _ = writeln!(out, "    verbs: [{}]", quoted(&r.verbs));
+    }
+}
+
+/// The ClusterRole `kubelab class up`, `status` and `down` need: namespaces and what kubelab
+/// puts in each (a ServiceAccount and its tokens, a Role and RoleBinding, a ResourceQuota and a
+/// LimitRange), Events to see activity, and the learner's own rules, because Kubernetes lets
+/// only someone who holds a permission grant it.
+pub fn class_admin(course: &Course) -> String {
+    let mut out = String::from(
+        "# What an instructor needs to run `kubelab class up`, `status` and `down` on a shared cluster,\n\
+         # derived from the course (`kubelab rbac --scope class`; a test keeps this file equal to it):\n\
+         #   kubectl apply -f deploy/kubelab-class-admin.yaml\n\
+         #   kubectl create clusterrolebinding kubelab-class-admin --clusterrole=kubelab-class-admin --user=NAME\n\
+         # It manages namespaces and the ServiceAccount, Role, RoleBinding, ResourceQuota and\n\
+         # LimitRange kubelab puts in each, and holds every permission the learners' Role grants\n\
+         # (Kubernetes lets only someone who holds a permission grant it).\n",
+    );
+    if authored_kinds(course)
+        .iter()
+        .any(|k| k.known() == Some(Known::Secret))
+    {
+        out.push_str(
+            "# The learners write Secrets in their namespaces, so this holds Secrets in every\n\
+             # namespace: bind it to the instructor who sets the class up, not to a grader.\n",
+        );
+    }
+    header(&mut out, "ClusterRole", "kubelab-class-admin");
+    let manage = [
+        "get", "list", "watch", "create", "update", "patch", "delete",
+    ];
+    let mut rules = vec![
+        rule(
+            "",
+            vec![
+                "limitranges".into(),
+                "namespaces".into(),
+                "resourcequotas".into(),
+                "serviceaccounts".into(),
+            ],
+            &manage,
+        ),
+        rule("", vec!["serviceaccounts/token".into()], &["create"]),
+        rule("", vec!["events".into()], &READ_VERBS),
+        rule(
+            "rbac.authorization.k8s.io",
+            vec!["rolebindings".into(), "roles".into()],
+            &manage,
+        ),
+        rule(
+            "authorization.k8s.io",
+            vec!["selfsubjectaccessreviews".into()],
+            &["create"],
+        ),
+    ];
+    rules.extend(learner_rules(course));
+    policy_text(&mut out, &rules);
+    out
+}
+
 /// The files of `deploy/` this module writes, by name.
 pub fn files(course: &Course) -> Vec<(&'static str, String)> {
     let mut out = vec![
         ("kubelab-reader.yaml", reader(course)),
         ("kubelab-grader.yaml", grader(course)),
+        ("kubelab-class-admin.yaml", class_admin(course)),
     ];
     if let Some(secrets) = grader_secrets(course) {
         out.push(("kubelab-grader-secrets.yaml", secrets));

@@ -23,6 +23,17 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// The first `n` items and how many more: `a, b, c and 4 more`.
+pub fn list_more(items: &[String], n: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(n).map(String::as_str).collect();
+    let more = items.len().saturating_sub(n);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
 /// Hides Secret values wherever text from the cluster may repeat them (a pod that prints its
 /// password, an Event quoting it): each value read from a Secret, and its base64 form, is
 /// replaced by the Secret's name and key. Values shorter than four bytes are not hidden: they

@@ -403,22 +403,89 @@ fn syntax_diagnostic(source: &Source, e: &serde_saphyr::Error) -> Diagnostic {
         message.truncate(i);
     }
     let message = message.trim().trim_end_matches('.').to_owned();
-    let mut diag =
-        if message.contains("budget") || message.contains("alias") && message.contains("limit") {
-            Diagnostic::file(
-                &source.name,
-                "the YAML expands beyond kubelab's limits (too many aliases, anchors or nodes)",
-            )
-            .with_help("a manifest needs no deep alias nesting; this looks like an alias bomb")
-        } else {
-            Diagnostic::file(&source.name, format!("invalid YAML: {message}"))
-        };
+    let over_limits =
+        message.contains("budget") || message.contains("alias") && message.contains("limit");
+    let uses_aliases = source.text.contains('*') && source.text.contains('&');
+    let duplicate = message.strip_prefix("duplicate mapping key: ").map(|rest| {
+        rest.split(", set ")
+            .next()
+            .unwrap_or(rest)
+            .trim()
+            .to_owned()
+    });
+    let mut diag = if let Some(key) = duplicate {
+        let at = e.location().map_or(0, |l| l.line() as usize);
+        let column = e.location().map_or(0, |l| l.column() as usize);
+        let first = first_occurrence(&source.text, &key, at, column)
+            .map(|l| format!("lines {l} and {at}"))
+            .unwrap_or_else(|| format!("line {at} and before it"));
+        Diagnostic::file(
+            &source.name,
+            format!(
+                "the key `{}` is written twice in one mapping ({first}); Kubernetes would silently keep only the last one",
+                crate::text::clean(&key)
+            ),
+        )
+        .with_help("keep one of them: delete the line you did not mean")
+    } else if over_limits && uses_aliases {
+        Diagnostic::file(
+            &source.name,
+            "the YAML's aliases expand beyond kubelab's limits (1,000 aliases, 100,000 replayed nodes)",
+        )
+        .with_help("a manifest needs no deep alias nesting; this looks like an alias bomb")
+    } else if over_limits {
+        Diagnostic::file(
+            &source.name,
+            "the YAML holds more documents or nodes than kubelab reads (500,000 parser events)",
+        )
+        .with_help(
+            "a manifest holds a few objects: remove the empty `---` documents, or split the file",
+        )
+    } else {
+        Diagnostic::file(&source.name, format!("invalid YAML: {message}"))
+    };
     if let Some(loc) = e.location()
         && loc.line() > 0
     {
         diag = diag.at(loc.line() as usize, loc.column() as usize);
     }
     diag
+}
+
+/// The line where `key` was first written in the block mapping whose duplicate is at
+/// (`line`, `column`), 1-based: the nearest line above at the same indentation, within the
+/// mapping (a line indented less ends it).
+fn first_occurrence(text: &str, key: &str, line: usize, column: usize) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = column.checked_sub(1)?;
+    for i in (0..line.saturating_sub(1).min(lines.len())).rev() {
+        let l = lines[i];
+        let trimmed = l.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let this = l.len() - trimmed.len();
+        let item = trimmed.strip_prefix("- ").map(str::trim_start);
+        let (at, body) = match item {
+            Some(rest) if this < indent => (l.len() - rest.len(), rest),
+            _ => (this, trimmed),
+        };
+        if at == indent {
+            let name = body
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['"', '\'']);
+            if name == key {
+                return Some(i + 1);
+            }
+        }
+        if this < indent && item.is_none() || at < indent {
+            return None;
+        }
+    }
+    None
 }
 
 /// Resolves a path given by an author inside the course, refusing absolute paths and `..`
@@ -453,6 +520,32 @@ mod tests {
             doc.to_json(),
             serde_json::json!({"a": 1, "b": {"c": ["x", "z"]}})
         );
+    }
+
+    #[test]
+    fn a_duplicate_key_names_both_lines_and_what_kubernetes_does() {
+        let src = Source::new(
+            "t.yaml",
+            "kind: Job\nmetadata:\n  name: a\n  labels: {x: y}\n  name: b\n",
+        );
+        let e = parse_documents(&src).unwrap_err().to_string();
+        assert!(
+            e.contains("the key `name` is written twice in one mapping (lines 3 and 5)"),
+            "{e}"
+        );
+        assert!(e.contains("keep only the last one"), "{e}");
+        assert!(!e.contains("DuplicateKeyPolicy"), "{e}");
+        let list = Source::new("t.yaml", "c:\n  - name: a\n    image: x\n    name: b\n");
+        let e = parse_documents(&list).unwrap_err().to_string();
+        assert!(e.contains("(lines 2 and 4)"), "{e}");
+    }
+
+    #[test]
+    fn many_empty_documents_are_not_called_an_alias_bomb() {
+        let src = Source::new("t.yaml", "---\n".repeat(600_000));
+        let e = parse_documents(&src).unwrap_err().to_string();
+        assert!(e.contains("more documents or nodes"), "{e}");
+        assert!(!e.contains("alias"), "{e}");
     }
 
     #[test]

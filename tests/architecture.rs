@@ -26,7 +26,9 @@ const LAYERS: &[&[&str]] = &[
         "confidence",
         "rbac",
     ],
-    &["run", "watch", "junit", "grade", "book", "show", "lint"],
+    &[
+        "run", "watch", "junit", "grade", "class", "book", "show", "lint",
+    ],
     &["cmd", "cli"],
 ];
 

@@ -299,7 +299,10 @@ fn deploy_rbac_is_generated_from_the_course() {
         );
         written += 1;
     }
-    assert_eq!(written, 3, "reader, grader, and the grader's Secrets Role");
+    assert_eq!(
+        written, 4,
+        "reader, grader, the grader's Secrets Role and the class admin's ClusterRole"
+    );
     let grader = std::fs::read_to_string(root().join("deploy/kubelab-grader.yaml")).unwrap();
     let cluster_role = grader.split("---").next().unwrap();
     assert!(!cluster_role.contains("secrets"), "{cluster_role}");
@@ -320,5 +323,22 @@ fn deploy_rbac_is_generated_from_the_course() {
     assert!(
         secrets.contains("kind: Role\n") && secrets.contains("\"secrets\""),
         "{secrets}"
+    );
+}
+
+/// kubectl users type `-o json` by habit: `-o` is `--output` on every command.
+#[test]
+fn dash_o_is_the_output_format_everywhere() {
+    let bundle = "units/03-parallel-processing/image-processor/sample.bundle.json";
+    let r = kubelab(&["check", "image-processor", "-o", "json", "--from", bundle]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(report["exercise"], "image-processor");
+    let r = kubelab(&["-o", "json", "list"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&r.stdout).is_ok(),
+        "{}",
+        r.stdout
     );
 }

@@ -42,6 +42,9 @@ fn lab_reader() -> std::sync::MutexGuard<'static, ()> {
 
 use common::{Test, kubelab_env, root};
 
+#[path = "e2e/class_day.rs"]
+mod class_day;
+
 #[test]
 fn run_check_and_clean_on_a_real_cluster() {
     let Some(kc) = real_cluster("run against a real cluster") else {
@@ -67,7 +70,12 @@ fn run_check_and_clean_on_a_real_cluster() {
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("b.json");
-    let collect = with(&["collect", "slow-sequential", "-o", bundle.to_str().unwrap()]);
+    let collect = with(&[
+        "collect",
+        "slow-sequential",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
     assert_eq!(collect.code, 0, "{}", collect.stderr);
     let timeline = with(&["timeline", "slow-sequential"]);
     assert_eq!(timeline.code, 0, "{}", timeline.stderr);
@@ -171,6 +179,37 @@ impl AuditWindow {
                     format!("{}/{name}{sub}", r["resource"].as_str().unwrap_or("")),
                 )
             })
+            .collect()
+    }
+}
+
+impl AuditWindow {
+    /// Every write by a user (not the control plane) since opening to these namespaces or to
+    /// anything in them.
+    fn writes_about(&self, namespaces: &[String]) -> Vec<String> {
+        std::thread::sleep(std::time::Duration::from_secs(2)); // the audit backend batches
+        let bytes = std::fs::read(&self.path).unwrap();
+        String::from_utf8_lossy(&bytes[self.start as usize..])
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["stage"] == "ResponseComplete")
+            .filter(|e| !["get", "list", "watch"].contains(&e["verb"].as_str().unwrap_or("")))
+            .filter(|e| {
+                !e["user"]["username"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("system:")
+            })
+            .filter(|e| {
+                let r = &e["objectRef"];
+                let ns = r["namespace"].as_str().unwrap_or("");
+                let named = r["resource"] == "namespaces"
+                    && r["name"]
+                        .as_str()
+                        .is_some_and(|n| namespaces.iter().any(|x| x == n));
+                named || namespaces.iter().any(|x| x == ns)
+            })
+            .map(|e| format!("{} {}", e["verb"], e["requestURI"]))
             .collect()
     }
 }
@@ -639,8 +678,15 @@ fn not_failed(json: &str, ids: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Runs one proof; an empty list means it held.
-fn prove(kc: &str, ns: &str, course: &kubelab::course::Course, proof: &Proof) -> Vec<String> {
+/// Runs one proof as the learner of `kc`; `node_cpu` is the node's allocatable CPU (read by
+/// the instructor: a learner may not read nodes). An empty list means it held.
+fn prove(
+    kc: &str,
+    ns: &str,
+    node_cpu: Option<u64>,
+    course: &kubelab::course::Course,
+    proof: &Proof,
+) -> Vec<String> {
     let with = |args: &[&str]| Test::new(args).real(kc, ns).run();
     match proof {
         Proof::Reference(ex) => {
@@ -652,7 +698,7 @@ fn prove(kc: &str, ns: &str, course: &kubelab::course::Course, proof: &Proof) ->
                     r.code, r.stdout, r.stderr
                 )];
             }
-            if ex == "resource-aware-parallel" && node_cpu_millis(kc).is_some_and(|m| m < 2000) {
+            if ex == "resource-aware-parallel" && node_cpu.is_some_and(|m| m < 2000) {
                 // Four workers of 500m cannot all fit on this node: seen, and explained.
                 let mut problems = Vec::new();
                 for text in [
@@ -855,7 +901,41 @@ fn the_course_proves_itself_live() {
     });
     // Named up front, so that they are deleted however the test ends.
     let name = |i: usize| format!("kl-proof-{}-{i}", std::process::id());
-    let _class = Class::namespaces(&kc, (0..alone.len() + shared.len() + 1).map(name).collect());
+    let count = alone.len() + shared.len();
+    let _class = Class::namespaces(&kc, (0..count).map(name).collect());
+    // Each proof runs as a learner of a class set up by `kubelab class up`: in a namespace of
+    // its own, with the learner Role, ResourceQuota and LimitRange derived from the course, and
+    // a kubeconfig holding only the learner's token. So every reference (Unit 3's, Unit 4's)
+    // is proven to fit the quota and the learner's rights.
+    let seats = tempfile::tempdir().unwrap();
+    let roster = seats.path().join("proofs.csv");
+    let rows: String = (0..count)
+        .map(|i| format!("proof-{i},{}\n", name(i)))
+        .collect();
+    std::fs::write(&roster, format!("learner,namespace\n{rows}")).unwrap();
+    let class = format!("kl-proof-{}", std::process::id());
+    let up = Test::new(&[
+        "class",
+        "up",
+        "--roster",
+        roster.to_str().unwrap(),
+        "--class",
+        &class,
+        "--out",
+        seats.path().to_str().unwrap(),
+        "--kubeconfig",
+        &kc,
+    ])
+    .run();
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    let learner_kc = |i: usize| {
+        seats
+            .path()
+            .join(format!("kubeconfigs/proof-{i}.kubeconfig"))
+            .display()
+            .to_string()
+    };
+    let node_cpu = node_cpu_millis(&kc);
     let problems = std::sync::Mutex::new(Vec::new());
     let run_all = |batch: Vec<(usize, Proof)>, at_once: usize| {
         let queue = std::sync::Mutex::new(batch);
@@ -866,14 +946,7 @@ fn the_course_proves_itself_live() {
                         // Taken in a statement of its own: the queue is not locked while proving.
                         let next = queue.lock().unwrap().pop();
                         let Some((i, proof)) = next else { break };
-                        let ns = name(i);
-                        let made = kubectl(&kc, &["create", "namespace", &ns]);
-                        assert!(
-                            made.status.success(),
-                            "{}",
-                            String::from_utf8_lossy(&made.stderr)
-                        );
-                        let found = prove(&kc, &ns, &course, &proof);
+                        let found = prove(&learner_kc(i), &name(i), node_cpu, &course, &proof);
                         problems.lock().unwrap().extend(found);
                     }
                 });
@@ -884,8 +957,21 @@ fn the_course_proves_itself_live() {
         let _node = share_node();
         run_all(shared, 3);
     }
-    let _node = whole_node();
-    run_all(alone, 1);
+    {
+        let _node = whole_node();
+        run_all(alone, 1);
+    }
+    let down = Test::new(&[
+        "class",
+        "down",
+        "--class",
+        &class,
+        "--yes",
+        "--kubeconfig",
+        &kc,
+    ])
+    .run();
+    assert_eq!(down.code, 0, "{}{}", down.stdout, down.stderr);
     let problems = problems.into_inner().unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

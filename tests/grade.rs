@@ -66,10 +66,15 @@ struct Graded {
 
 /// Runs `kubelab grade EXERCISES --out DIR ARGS` against the scenario, with the roster.
 fn grade(scenario: Scenario, args: &[&str]) -> Graded {
+    grade_listed(scenario, ROSTER, args)
+}
+
+/// [`grade`] with a roster of one's own (`ROSTER` in `args` is its path).
+fn grade_listed(scenario: Scenario, roster: &str, args: &[&str]) -> Graded {
     let server = ApiServer::start(scenario);
     let dir = tempfile::tempdir().unwrap();
     let kc = server.kubeconfig(dir.path(), "default", TOKEN);
-    std::fs::write(dir.path().join("roster.csv"), ROSTER).unwrap();
+    std::fs::write(dir.path().join("roster.csv"), roster).unwrap();
     let out = dir.path().join("grades");
     let mut all: Vec<String> = vec!["grade".into()];
     all.extend(EXERCISES.map(str::to_owned));
@@ -170,6 +175,81 @@ fn a_class_on_a_shared_cluster_is_graded_from_one_list_per_kind() {
         con["exercises"][1]["reasons"][0],
         "no Job named dynamic-workload in namespace u-con"
     );
+}
+
+/// The LMS import files carry the roster's LMS ids, one column per exercise with its points,
+/// and a learner's own deadline (an extension) replaces the class's for them only.
+#[test]
+fn gradebooks_an_lms_imports_carry_the_roster_ids_and_extensions() {
+    let roster = "learner,namespace,lms_id,deadline\nalice,u-alice,S-100,2030-01-01\nbob,u-bob,=cmd|' /C calc'!A0,\ncarol,u-carol,S-300,\n";
+    let late = ["--roster", "ROSTER", "--deadline", "2026-01-01"];
+    let canvas = grade_listed(
+        class(false),
+        roster,
+        &[&late[..], &["--lms", "canvas"]].concat(),
+    );
+    assert_eq!(
+        canvas.run.code, 0,
+        "{}{}",
+        canvas.run.stdout, canvas.run.stderr
+    );
+    let text = read(&canvas.out, "canvas-import.csv");
+    let mut lines = text.lines();
+    // Canvas's documented import layout: the five identity columns, then assignments, then
+    // a Points Possible row.
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("Student,ID,SIS User ID,SIS Login ID,Section,"),
+        "{text}"
+    );
+    assert!(header.ends_with(",Final Score"), "{text}");
+    assert!(
+        lines.next().unwrap().starts_with("Points Possible,,,,,"),
+        "{text}"
+    );
+    insta::assert_snapshot!("lms_canvas", text);
+    let json: serde_json::Value =
+        serde_json::from_str(&read(&canvas.out, "gradebook.json")).unwrap();
+    let flags = |who: &str| {
+        json["learners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["learner"] == who)
+            .unwrap()["flags"]
+            .clone()
+    };
+    assert_eq!(
+        flags("alice"),
+        serde_json::Value::Null,
+        "alice's extension runs to 2030: no flags"
+    );
+    assert_eq!(
+        flags("carol"),
+        serde_json::json!(["late"]),
+        "carol keeps the class deadline"
+    );
+    let moodle = grade_listed(
+        class(false),
+        roster,
+        &["--roster", "ROSTER", "--lms", "moodle"],
+    );
+    assert_eq!(moodle.run.code, 0, "{}", moodle.run.stderr);
+    let text = read(&moodle.out, "moodle-import.csv");
+    assert!(
+        text.starts_with("Username,ID number,Email address,"),
+        "{text}"
+    );
+    assert!(
+        text.lines().next().unwrap().ends_with(",Course total"),
+        "{text}"
+    );
+    assert!(
+        moodle.run.stdout.contains("moodle-import.csv"),
+        "{}",
+        moodle.run.stdout
+    );
+    insta::assert_snapshot!("lms_moodle", text);
 }
 
 #[test]

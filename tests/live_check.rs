@@ -19,7 +19,7 @@ fn collect(kubeconfig: &std::path::Path, out: &std::path::Path) {
         &[
             "collect",
             "image-processor",
-            "-o",
+            "--out",
             out.to_str().unwrap(),
             "--kubeconfig",
             kubeconfig.to_str().unwrap(),

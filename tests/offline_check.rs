@@ -132,7 +132,7 @@ fn bad_input_files_are_clear_errors() {
             "several-jobs.yaml",
             "holds 2 Jobs (Job/image-processor, Job/image-processor-2)",
         ),
-        ("alias-bomb.yaml", "expands beyond kubelab's limits"),
+        ("alias-bomb.yaml", "aliases expand beyond kubelab's limits"),
     ];
     for (file, expected) in cases {
         let r = check("image-processor", &format!("{M}/{file}"));

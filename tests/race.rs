@@ -125,7 +125,7 @@ fn the_loaded_race_sample_is_the_recorded_tie() {
         &[
             "collect",
             "race",
-            "-o",
+            "--out",
             fresh.to_str().unwrap(),
             "--kubeconfig",
             kc.to_str().unwrap(),

@@ -14,7 +14,7 @@ use crate::text::count;
 pub struct CollectArgs {
     pub exercise: String,
     /// Where to write the bundle.
-    #[arg(long = "out", short = 'o', value_name = "FILE")]
+    #[arg(long = "out", value_name = "FILE")]
     pub out: PathBuf,
     /// Your learner id, as your instructor's roster has it: sealed into the bundle so
     /// that `kubelab grade --bundles` knows whose work it is.

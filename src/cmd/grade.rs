@@ -50,6 +50,11 @@ pub struct GradeArgs {
     /// Where the gradebook, JUnit file and feedback are written.
     #[arg(long, value_name = "DIR", default_value = "grades")]
     pub out: PathBuf,
+    /// Also write the gradebook as the school's LMS imports it (canvas-import.csv,
+    /// moodle-import.csv or lms-import.csv): one column per exercise and a total, with the
+    /// roster's `lms_id` column.
+    #[arg(long, value_enum, value_name = "LMS")]
+    pub lms: Option<crate::grade::lms::Lms>,
     /// Also say how many API calls gathering took.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -66,6 +71,9 @@ pub enum GradeCommand {
         parts: Vec<PathBuf>,
         #[arg(long, value_name = "DIR", default_value = "grades")]
         out: PathBuf,
+        /// Also write the LMS import file (see `grade --lms`).
+        #[arg(long, value_enum, value_name = "LMS")]
+        lms: Option<crate::grade::lms::Lms>,
     },
 }
 
@@ -122,18 +130,24 @@ pub fn grade(args: GradeArgs, course: &Course, output: Output) -> Result<i32, Er
     let bar = progress_bar(output);
     let outcome = runtime()?.block_on(crate::grade::grade(course, &req, &bar))?;
     bar.finish_and_clear();
-    let written = outputs::write_all(&outcome.book, &args.out)?;
+    let written = outputs::write_all(&outcome.book, &args.out, args.lms)?;
     for note in &outcome.notes {
         eprintln!("{} {}", "note:".cyan(), crate::text::clean(note));
     }
     if args.verbose && !matches!(req.source, Source::Bundles { .. }) {
         eprintln!("{} API calls", outcome.api_calls);
     }
-    print_result(&outcome.book, &args.out, written.len(), output);
+    print_result(&outcome.book, &args.out, written.len(), args.lms, output);
     Ok(exit::PASSED)
 }
 
-fn print_result(book: &Gradebook, out: &std::path::Path, files: usize, output: Output) {
+fn print_result(
+    book: &Gradebook,
+    out: &std::path::Path,
+    files: usize,
+    lms: Option<crate::grade::lms::Lms>,
+    output: Output,
+) {
     if output == Output::Junit {
         print!("{}", outputs::junit_text(book));
         return;
@@ -147,9 +161,11 @@ fn print_result(book: &Gradebook, out: &std::path::Path, files: usize, output: O
                 .map(|s| format!(" (shard {s})"))
                 .unwrap_or_default();
             format!(
-                "{}wrote {files} files to {}{shard}: gradebook.csv, gradebook.json, junit.xml, feedback/\n",
+                "{}wrote {files} files to {}{shard}: gradebook.csv, gradebook.json, junit.xml, {}feedback/\n",
                 summary::render(book),
-                out.display()
+                out.display(),
+                lms.map(|l| format!("{}, ", l.file_name()))
+                    .unwrap_or_default()
             )
         },
         || serde_json::to_value(book).expect("gradebook serialises"),
@@ -188,7 +204,7 @@ fn read_part(path: &std::path::Path) -> Result<(String, Gradebook), Error> {
 
 /// `kubelab grade merge`: the shards' gradebooks into the class's outputs.
 pub fn merge(args: GradeArgs, output: Output) -> Result<i32, Error> {
-    let Some(GradeCommand::Merge { parts, out }) = args.merge else {
+    let Some(GradeCommand::Merge { parts, out, lms }) = args.merge else {
         return Err(Error::Usage("nothing to merge".into()));
     };
     let parts = parts
@@ -196,7 +212,7 @@ pub fn merge(args: GradeArgs, output: Output) -> Result<i32, Error> {
         .map(|p| read_part(p))
         .collect::<Result<Vec<_>, _>>()?;
     let book = gradebook::merge(parts).map_err(Error::Usage)?;
-    let written = outputs::write_all(&book, &out)?;
-    print_result(&book, &out, written.len(), output);
+    let written = outputs::write_all(&book, &out, lms)?;
+    print_result(&book, &out, written.len(), lms, output);
     Ok(exit::PASSED)
 }

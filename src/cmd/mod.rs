@@ -4,6 +4,7 @@
 
 pub mod book;
 pub mod check;
+pub mod class;
 pub mod clean;
 pub mod collect;
 pub mod completions;

@@ -37,6 +37,7 @@ pub fn rbac(args: RbacArgs, course: &Course) -> Result<i32, Error> {
                 print!("---\n{secrets}");
             }
         }
+        Scope::Class => print!("{}", crate::rbac::class_admin(course)),
     }
     Ok(exit::PASSED)
 }

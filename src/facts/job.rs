@@ -87,6 +87,10 @@ pub struct JobFacts {
     pub succeeded_seconds_max: Option<f64>,
     /// `FailedScheduling` messages, distinct: "0/1 nodes are available: 1 Insufficient cpu."
     pub scheduling_failures: Vec<String>,
+    /// Why the Job could not create its pods (`FailedCreate` Events, distinct): a namespace's
+    /// ResourceQuota or LimitRange refusing them, an admission policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_failures: Vec<String>,
     /// Distinct container waiting reasons: ErrImagePull, ImagePullBackOff, CrashLoopBackOff.
     pub waiting_reasons: Vec<String>,
     /// Distinct non-zero exit codes.
@@ -219,6 +223,7 @@ pub fn of(snapshot: &Snapshot, job: &Job) -> JobFacts {
         succeeded_seconds_min: succeeded_seconds.0,
         succeeded_seconds_max: succeeded_seconds.1,
         scheduling_failures: scheduling_failures(snapshot, name, &pods),
+        create_failures: create_failures(snapshot, name),
         waiting_reasons: tally.waiting_reasons,
         exit_codes: tally.exit_codes,
         impostors,
@@ -401,6 +406,20 @@ fn scheduling_failures(snapshot: &Snapshot, name: &str, pods: &[&Pod]) -> Vec<St
     out
 }
 
+/// The Job controller's `FailedCreate` Events about this Job: pods it could not create.
+fn create_failures(snapshot: &Snapshot, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in events_for(snapshot, name, &[]) {
+        if e.reason.as_deref() == Some("FailedCreate")
+            && e.involved_object.kind.as_deref() == Some("Job")
+            && let Some(m) = &e.message
+        {
+            distinct(&mut out, crate::text::clean(&truncate(m, 400)));
+        }
+    }
+    out
+}
+
 /// The Job's state in one line.
 fn job_state(
     complete: bool,
@@ -462,6 +481,7 @@ fn not_found(snapshot: &Snapshot, name: &str) -> JobFacts {
         succeeded_seconds_min: None,
         succeeded_seconds_max: None,
         scheduling_failures: Vec::new(),
+        create_failures: Vec::new(),
         waiting_reasons: Vec::new(),
         exit_codes: Vec::new(),
         impostors,

@@ -316,11 +316,13 @@ pub async fn learners_by_label(
     let mut learners = Vec::new();
     for ns in list.items {
         let name = ns.metadata.name.clone().unwrap_or_default();
+        // `class up` keeps the full id in an annotation: a label value holds 63 plain characters.
         let id = ns
             .metadata
-            .labels
+            .annotations
             .as_ref()
-            .and_then(|l| l.get(key))
+            .and_then(|a| a.get(super::roster::LEARNER_ID_ANNOTATION))
+            .or_else(|| ns.metadata.labels.as_ref().and_then(|l| l.get(key)))
             .cloned()
             .unwrap_or_default();
         learners.push(Learner {
@@ -328,6 +330,8 @@ pub async fn learners_by_label(
             namespace: Some(name.clone()),
             context: target.context.clone(),
             cluster: None,
+            lms_id: None,
+            deadline: None,
             listed_at: format!("namespace {name}"),
         });
     }

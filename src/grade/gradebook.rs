@@ -145,6 +145,12 @@ impl ExerciseGrade {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LearnerGrade {
     pub learner: String,
+    /// Their id in the school's LMS, from the roster's `lms_id` column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lms_id: Option<String>,
+    /// Their own deadline (the roster's `deadline` column), when it replaced the class's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
     pub total: u32,
     pub maximum: u32,
     pub percent: f64,
@@ -166,6 +172,8 @@ impl LearnerGrade {
         flags.dedup();
         LearnerGrade {
             learner,
+            lms_id: None,
+            deadline: None,
             total,
             maximum,
             percent: if maximum == 0 {

@@ -77,6 +77,8 @@ pub fn grade(
                 namespace: None,
                 context: None,
                 cluster: None,
+                lms_id: None,
+                deadline: None,
                 listed_at: format!("hand-ins in {}", dir.display()),
             })
             .collect(),

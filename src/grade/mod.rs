@@ -9,6 +9,7 @@ pub mod bundles;
 pub mod gather;
 pub mod gradebook;
 mod handins;
+pub mod lms;
 pub mod names;
 pub mod outputs;
 pub mod roster;
@@ -23,6 +24,7 @@ use crate::course::{Course, Exercise};
 use crate::error::Error;
 use gradebook::{Column, ExerciseGrade, Flag, Gradebook, LearnerGrade};
 use roster::Learner;
+use std::collections::BTreeMap;
 
 /// Where the class's work is.
 #[derive(Debug, Clone)]
@@ -144,7 +146,7 @@ pub fn exercises<'a>(course: &'a Course, req: &Request) -> Result<Vec<&'a Exerci
         .collect())
 }
 
-fn parse_deadline(text: &str) -> Result<jiff::Timestamp, Error> {
+pub(crate) fn parse_deadline(text: &str) -> Result<jiff::Timestamp, Error> {
     let text = text.trim();
     if text.len() == "2026-12-01".len()
         && let Ok(d) = text.parse::<jiff::civil::Date>()
@@ -181,9 +183,24 @@ pub async fn grade(
             points: e.file.points,
         })
         .collect();
+    let listed = match &req.source {
+        Source::Roster(path)
+        | Source::Bundles {
+            roster: Some(path), ..
+        } => Some(roster::read(path)?),
+        _ => None,
+    };
+    // What the roster says of each learner beyond where their work is.
+    let extras: BTreeMap<String, (Option<String>, Option<jiff::Timestamp>)> = listed
+        .iter()
+        .flatten()
+        .map(|l| {
+            let own = l.deadline.as_deref().map(parse_deadline).transpose();
+            own.map(|d| (l.id.clone(), (l.lms_id.clone(), d)))
+        })
+        .collect::<Result<_, Error>>()?;
     let (learners, notes, api_calls) = match &req.source {
-        Source::Bundles { dir, roster } => {
-            let listed = roster.as_deref().map(roster::read).transpose()?;
+        Source::Bundles { dir, .. } => {
             let (learners, notes) = handins::grade(
                 &exercises,
                 dir,
@@ -193,15 +210,20 @@ pub async fn grade(
             )?;
             (learners, notes, 0)
         }
-        source => from_cluster(&exercises, source, req, progress).await?,
+        source => from_cluster(&exercises, source, listed, req, progress).await?,
     };
-    let mut learners = learners;
-    if let Some(d) = deadline {
-        learners.iter_mut().for_each(|l| mark_late(l, d));
-    }
     let rows = learners
         .into_iter()
-        .map(|(id, grades)| LearnerGrade::new(id, grades))
+        .map(|mut learner| {
+            let (lms_id, own_deadline) = extras.get(&learner.0).cloned().unwrap_or_default();
+            if let Some(d) = own_deadline.or(deadline) {
+                mark_late(&mut learner, d);
+            }
+            let mut row = LearnerGrade::new(learner.0, learner.1);
+            row.lms_id = lms_id;
+            row.deadline = own_deadline.map(|d| d.to_string());
+            row
+        })
         .collect();
     let book = Gradebook::new(
         columns,
@@ -256,12 +278,13 @@ pub(crate) fn in_shard(learners: Vec<Learner>, shard: Option<Shard>) -> Vec<Lear
 async fn from_cluster(
     exercises: &[&Exercise],
     source: &Source,
+    listed: Option<Vec<Learner>>,
     req: &Request,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Graded, Vec<String>, usize), Error> {
     let listing = crate::cluster::CallCount::default();
     let learners = match source {
-        Source::Roster(path) => roster::read(path)?,
+        Source::Roster(_) => listed.unwrap_or_default(),
         Source::Selector(label) => gather::learners_by_label(&req.target, label, &listing).await?,
         Source::Bundles { .. } => unreachable!("bundles are not read from a cluster"),
     };

@@ -13,7 +13,7 @@ use crate::report::{clean, fmt_points};
 use crate::verdict::Status;
 
 /// A cell a spreadsheet would run as a formula (`=HYPERLINK(...)`) is quoted as text.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     let cleaned = clean(text);
     if cleaned.starts_with(['=', '+', '-', '@']) {
         format!("'{cleaned}")
@@ -184,7 +184,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Writes every output into `dir`; returns the paths written.
-pub fn write_all(book: &Gradebook, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+pub fn write_all(
+    book: &Gradebook,
+    dir: &Path,
+    lms: Option<super::lms::Lms>,
+) -> Result<Vec<PathBuf>, Error> {
     let feedback = dir.join("feedback");
     std::fs::create_dir_all(&feedback)
         .map_err(|e| Error::io(&feedback.display().to_string(), e))?;
@@ -197,6 +201,9 @@ pub fn write_all(book: &Gradebook, dir: &Path) -> Result<Vec<PathBuf>, Error> {
     put(dir.join("gradebook.csv"), csv_text(book))?;
     put(dir.join("gradebook.json"), json_text(book))?;
     put(dir.join("junit.xml"), junit_text(book))?;
+    if let Some(lms) = lms {
+        put(dir.join(lms.file_name()), super::lms::text(book, lms))?;
+    }
     let stems = super::names::file_stems(book.learners.iter().map(|l| l.learner.as_str()));
     for l in &book.learners {
         let path = feedback.join(format!("{}.md", stems[&l.learner]));

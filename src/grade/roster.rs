@@ -6,10 +6,25 @@ use std::path::Path;
 
 use crate::error::{Diagnostic, Error};
 
+/// The label on a learner's namespace whose value is the learner id (or, when the id is not a
+/// valid label value, the namespace's name): what `grade --namespace-selector` reads and
+/// `class up` writes.
+pub const LEARNER_LABEL: &str = "kubelab.dev/learner";
+/// The learner id in full, on namespaces `class up` made (a label value is limited to 63
+/// plain characters; an id is any text).
+pub const LEARNER_ID_ANNOTATION: &str = "kubelab.dev/learner-id";
+
 /// Largest roster read: a MOOC's class list fits many times over.
 pub const MAX_ROSTER_BYTES: u64 = 16 * 1024 * 1024;
 
-const COLUMNS: [&str; 4] = ["learner", "namespace", "context", "cluster"];
+const COLUMNS: [&str; 6] = [
+    "learner",
+    "namespace",
+    "context",
+    "cluster",
+    "lms_id",
+    "deadline",
+];
 
 /// One learner of the class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +37,12 @@ pub struct Learner {
     pub context: Option<String>,
     /// The kube-system uid their bundles must come from.
     pub cluster: Option<String>,
+    /// Their id in the school's LMS (Canvas's SIS User ID, Moodle's ID number), carried into
+    /// `grade --lms` files.
+    pub lms_id: Option<String>,
+    /// Their own deadline (an extension): replaces `grade --deadline` for them. Any spelling
+    /// `--deadline` takes.
+    pub deadline: Option<String>,
     /// Where the learner was listed (`roster.csv:4`), for error messages.
     pub listed_at: String,
 }
@@ -48,7 +69,7 @@ pub fn parse(shown: &str, bytes: &[u8]) -> Result<Vec<Learner>, Error> {
         return Err(Error::input(
             Diagnostic::file(shown, format!("unknown roster column `{unknown}`"))
                 .at(1, 1)
-                .with_help("the header is `learner,namespace` with optional `context` and `cluster` columns"),
+                .with_help("the header is `learner,namespace` with optional `context`, `cluster`, `lms_id` and `deadline` columns"),
         ));
     }
     let Some(learner_col) = column("learner") else {
@@ -58,7 +79,13 @@ pub fn parse(shown: &str, bytes: &[u8]) -> Result<Vec<Learner>, Error> {
                 .with_help("start the file with the header line `learner,namespace`"),
         ));
     };
-    let cols = [column("namespace"), column("context"), column("cluster")];
+    let cols = [
+        column("namespace"),
+        column("context"),
+        column("cluster"),
+        column("lms_id"),
+        column("deadline"),
+    ];
     let mut learners = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(shown, &e))?;
@@ -80,16 +107,42 @@ pub fn parse(shown: &str, bytes: &[u8]) -> Result<Vec<Learner>, Error> {
         if let Some(ns) = &namespace {
             check_namespace(shown, line, ns)?;
         }
+        let deadline = cell(cols[4]);
+        check_deadline(shown, line, deadline.as_deref())?;
         learners.push(Learner {
             id,
             namespace,
             context: cell(cols[1]),
             cluster: cell(cols[2]),
+            lms_id: cell(cols[3]),
+            deadline,
             listed_at: format!("{shown}:{line}"),
         });
     }
+    if learners.is_empty() {
+        return Err(Error::input(
+            Diagnostic::file(shown, "the roster lists no learners")
+                .at(1, 1)
+                .with_help("add one line per learner under the header, `alice,u-alice`"),
+        ));
+    }
     no_duplicates(shown, &learners)?;
     Ok(learners)
+}
+
+/// A learner's own deadline must be a time `grade --deadline` would take.
+fn check_deadline(shown: &str, line: usize, deadline: Option<&str>) -> Result<(), Error> {
+    match deadline.map(super::parse_deadline) {
+        Some(Err(e)) => Err(Error::input(
+            Diagnostic::file(
+                shown,
+                e.to_string().replacen("--deadline", "the deadline", 1),
+            )
+            .at(line, 1)
+            .field("deadline"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn csv_error(shown: &str, e: &csv::Error) -> Error {
@@ -108,15 +161,41 @@ fn csv_error(shown: &str, e: &csv::Error) -> Error {
     )
 }
 
-/// A namespace becomes part of API paths: only a valid Kubernetes name is accepted.
-fn check_namespace(shown: &str, line: usize, ns: &str) -> Result<(), Error> {
-    let ok = ns.len() <= 63
+/// A valid namespace name (an RFC 1123 label): lower-case letters, digits and '-', at most 63,
+/// starting and ending with a letter or digit.
+pub fn valid_namespace(ns: &str) -> bool {
+    !ns.is_empty()
+        && ns.len() <= 63
         && ns
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !ns.starts_with('-')
-        && !ns.ends_with('-');
-    if ok {
+        && !ns.ends_with('-')
+}
+
+/// The valid namespace name closest to an id: `Ana.Lopez@school` to `ana-lopez-school`.
+pub fn namespace_for(id: &str) -> String {
+    let mut out = String::new();
+    for c in id.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.truncate(63);
+    let trimmed = out.trim_end_matches('-');
+    if trimmed.is_empty() {
+        "learner".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// A namespace becomes part of API paths: only a valid Kubernetes name is accepted.
+fn check_namespace(shown: &str, line: usize, ns: &str) -> Result<(), Error> {
+    if valid_namespace(ns) {
         return Ok(());
     }
     Err(Error::input(
@@ -221,8 +300,21 @@ mod tests {
             e.to_string().contains("unknown roster column `student`"),
             "{e}"
         );
+        let e = parse("r.csv", b"learner,namespace\n# nobody yet\n").unwrap_err();
+        assert!(e.to_string().contains("lists no learners"), "{e}");
         let e = parse("r.csv", b"learner,namespace\n,ns\n").unwrap_err();
         assert!(e.to_string().contains("no learner id"), "{e}");
+        assert_eq!(namespace_for("Ana.Lopez@School"), "ana-lopez-school");
+        let l = parse("r.csv", b"learner,lms_id,deadline\nana,S-1,2026-12-09\n").unwrap();
+        assert_eq!(
+            (l[0].lms_id.as_deref(), l[0].deadline.as_deref()),
+            (Some("S-1"), Some("2026-12-09"))
+        );
+        let e = parse("r.csv", b"learner,deadline\nana,friday\n").unwrap_err();
+        let d = &e.diagnostics()[0];
+        assert_eq!((d.line, d.field.as_deref()), (Some(2), Some("deadline")));
+        assert_eq!(namespace_for("--"), "learner");
+        assert!(valid_namespace(&namespace_for(&"é".repeat(100))));
         let e = parse("r.csv", b"learner\n\xff\xfe\n").unwrap_err();
         assert!(e.to_string().contains("not UTF-8"), "{e}");
     }

@@ -374,3 +374,22 @@ fn is_dns_subdomain(name: &str) -> bool {
         && name.as_bytes()[0].is_ascii_alphanumeric()
         && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
 }
+
+/// The objects an exercise's own files create (its reference and given manifests), for what
+/// is derived from the course: the learner's permissions and the class quota. A file that does
+/// not parse is skipped here: `kubelab lint` reports it.
+pub fn exercise_objects(
+    course_root: &std::path::Path,
+    ex: &crate::course::Exercise,
+) -> Vec<Object> {
+    let mut out = Vec::new();
+    for rel in ex.file.reference.iter().chain(&ex.file.given) {
+        let Some((shown, full)) = ex.file_path(course_root, rel) else {
+            continue;
+        };
+        if let Ok(objects) = Source::read(&full, shown).and_then(|s| parse(&s)) {
+            out.extend(objects);
+        }
+    }
+    out
+}

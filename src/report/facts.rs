@@ -48,15 +48,7 @@ fn head(out: &mut String, key: &str, state: &str) {
     let _ = writeln!(out, "  {}: {}", key.bold(), clean(state));
 }
 
-fn list_more(items: &[String], n: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(n).map(String::as_str).collect();
-    let more = items.len().saturating_sub(n);
-    if more > 0 {
-        format!("{} and {more} more", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
-}
+use crate::text::list_more;
 
 fn job(out: &mut String, name: &str, f: &JobFacts) {
     let after = f
@@ -97,6 +89,7 @@ fn job(out: &mut String, name: &str, f: &JobFacts) {
     for m in f.scheduling_failures.iter().take(3) {
         let _ = writeln!(out, "    {} {}", "scheduling:".yellow(), clean(m));
     }
+    create_failures(out, &f.create_failures);
     waiting(out, &f.waiting_reasons, "    ");
     failed_runs(out, f);
     gone(out, &f.gone_pods, f.failed);
@@ -123,6 +116,34 @@ fn gone(out: &mut String, gone: &[String], job_failed: bool) {
             ""
         }
     );
+}
+
+/// Pods the Job controller could not create, and what the common refusals mean.
+fn create_failures(out: &mut String, failures: &[String]) {
+    for m in failures.iter().take(3) {
+        let _ = writeln!(out, "    {} {}", "cannot create pods:".red(), clean(m));
+    }
+    if let Some(quota) = failures.iter().find_map(|m| exceeded_quota(m)) {
+        let _ = writeln!(
+            out,
+            "      the namespace's ResourceQuota `{quota}` refused them: the pods would use more than it allows. Ask for less (lower the requests, limits or parallelism), or ask your instructor for more: kubectl describe resourcequota {quota}"
+        );
+    } else if failures
+        .iter()
+        .any(|m| m.contains("LimitRange") || m.contains("must be less than or equal to"))
+    {
+        let _ = writeln!(
+            out,
+            "      the namespace's LimitRange refused them: a container's request is above its limit (a container that sets no limit gets the LimitRange's default): kubectl describe limitrange"
+        );
+    }
+}
+
+/// The quota named in `exceeded quota: NAME, requested: ...`.
+fn exceeded_quota(message: &str) -> Option<String> {
+    let rest = message.split("exceeded quota: ").nth(1)?;
+    let name = rest.split([',', ' ']).next()?;
+    (!name.is_empty()).then(|| clean(name))
 }
 
 /// Why pods wait, with what to do about the common reasons.
