@@ -5,7 +5,7 @@
 //! replaced in the meantime is never deleted by mistake.
 
 use kube::Client;
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Preconditions};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Preconditions};
 
 use crate::check::parse_selector;
 use crate::cluster::{CallCount, explain, resolve_kinds};
@@ -65,13 +65,7 @@ pub async fn clean(
     let kinds = resolve_kinds(client, kinds, &CallCount::default()).await?;
     let mut chosen: Vec<(Api<DynamicObject>, String, DynamicObject)> = Vec::new();
     for kind in &kinds {
-        let ar = ApiResource {
-            group: kind.group.clone(),
-            version: kind.version.clone(),
-            api_version: kind.api_version(),
-            kind: kind.kind.clone(),
-            plural: kind.plural.clone(),
-        };
+        let ar = kind.api_resource();
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
         for sel in selectors {
             let parsed = Selector::parse(sel).map_err(Error::Usage)?;

@@ -42,6 +42,17 @@ impl ApiKind {
         self.group == other.group && self.kind == other.kind
     }
 
+    /// What kube's dynamic API needs to reach this kind.
+    pub fn api_resource(&self) -> kube::api::ApiResource {
+        kube::api::ApiResource {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            api_version: self.api_version(),
+            kind: self.kind.clone(),
+            plural: self.plural.clone(),
+        }
+    }
+
     /// The resource as RBAC rules name it: (`apps`, `deployments`).
     pub fn rbac(&self) -> (&str, &str) {
         (&self.group, &self.plural)

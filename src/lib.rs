@@ -4,6 +4,7 @@
 //! (a manifest by [`manifest`], cluster state by the live checker); [`check`] judges it; and
 //! [`report`] prints it. [`cli`] wires commands to that flow.
 
+pub mod board;
 pub mod book;
 pub mod bundle;
 pub mod check;

@@ -178,6 +178,7 @@ pub fn grader_secrets(course: &Course) -> Option<String> {
 }
 
 const READ_VERBS: [&str; 3] = ["get", "list", "watch"];
+const CLEAN_VERBS: [&str; 5] = ["get", "list", "watch", "delete", "deletecollection"];
 const WRITE_VERBS: [&str; 8] = [
     "get",
     "list",
@@ -228,13 +229,22 @@ pub fn authored_kinds(course: &Course) -> Vec<ApiKind> {
 
 /// What a learner may do in their own namespace on a class cluster: create, change and delete
 /// the kinds the course has them write; read every other kind the course judges (Events,
-/// ReplicaSets, EndpointSlices); read pod logs, exec into pods and scale what they wrote.
+/// ReplicaSets, EndpointSlices); find and delete what `kubelab clean` looks for among the
+/// other common kinds; read pod logs, exec into pods and scale what they wrote.
 /// Nothing here names another namespace or anything cluster-wide: it is bound by a RoleBinding.
 pub fn learner_rules(course: &Course) -> Vec<PolicyRule> {
     let authored = authored_kinds(course);
     let read_only: Vec<ApiKind> = kinds(course)
         .into_iter()
         .filter(|k| k.namespaced && !authored.iter().any(|a| a.same_kind(k)))
+        .collect();
+    // `kubelab clean` looks for what it labelled among the common kinds, and deletes it.
+    let cleanable: Vec<ApiKind> = crate::clean::STANDARD_KINDS
+        .iter()
+        .filter_map(|k| KindRef::new(k).resolve_offline().ok().flatten())
+        .filter(|k| {
+            !authored.iter().any(|a| a.same_kind(k)) && !read_only.iter().any(|r| r.same_kind(k))
+        })
         .collect();
     let mut rules = Vec::new();
     for (group, resources) in by_group(&authored, false)
@@ -248,6 +258,12 @@ pub fn learner_rules(course: &Course) -> Vec<PolicyRule> {
         .chain(by_group(&read_only, true))
     {
         rules.push(rule(&group, resources, &READ_VERBS));
+    }
+    for (group, resources) in by_group(&cleanable, false)
+        .into_iter()
+        .chain(by_group(&cleanable, true))
+    {
+        rules.push(rule(&group, resources, &CLEAN_VERBS));
     }
     rules.push(rule("", vec!["pods/log".into()], &["get"]));
     // kubectl exec posts to pods/exec; over WebSockets (kubectl 1.31 and later) it starts as a GET.

@@ -27,7 +27,7 @@ const LAYERS: &[&[&str]] = &[
         "rbac",
     ],
     &[
-        "run", "watch", "junit", "grade", "class", "book", "show", "lint",
+        "run", "watch", "junit", "grade", "class", "board", "book", "show", "lint",
     ],
     &["cmd", "cli"],
 ];

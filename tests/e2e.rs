@@ -183,6 +183,32 @@ impl AuditWindow {
     }
 }
 
+/// `kubelab class up` for a roster, as the instructor of `kc`; its output.
+fn class_up(
+    kc: &str,
+    roster: &std::path::Path,
+    class: &str,
+    out: &std::path::Path,
+    more: &[&str],
+) -> common::Outcome {
+    let mut args = vec![
+        "class",
+        "up",
+        "--roster",
+        roster.to_str().unwrap(),
+        "--class",
+        class,
+        "--out",
+        out.to_str().unwrap(),
+        "--kubeconfig",
+        kc,
+    ];
+    args.extend(more);
+    let up = Test::new(&args).run();
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    up
+}
+
 impl AuditWindow {
     /// Every write by a user (not the control plane) since opening to these namespaces or to
     /// anything in them.
@@ -914,20 +940,7 @@ fn the_course_proves_itself_live() {
         .collect();
     std::fs::write(&roster, format!("learner,namespace\n{rows}")).unwrap();
     let class = format!("kl-proof-{}", std::process::id());
-    let up = Test::new(&[
-        "class",
-        "up",
-        "--roster",
-        roster.to_str().unwrap(),
-        "--class",
-        &class,
-        "--out",
-        seats.path().to_str().unwrap(),
-        "--kubeconfig",
-        &kc,
-    ])
-    .run();
-    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    class_up(&kc, &roster, &class, seats.path(), &[]);
     let learner_kc = |i: usize| {
         seats
             .path()

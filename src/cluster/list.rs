@@ -4,7 +4,7 @@
 //! [`Redactor`] and dropped before the list is kept.
 
 use k8s_openapi::api::core::v1::{Event, Secret};
-use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
@@ -278,13 +278,7 @@ async fn list_one(
         },
         None => {
             calls.add();
-            let ar = ApiResource {
-                group: kind.group.clone(),
-                version: kind.version.clone(),
-                api_version: kind.api_version(),
-                kind: kind.kind.clone(),
-                plural: kind.plural.clone(),
-            };
+            let ar = kind.api_resource();
             let api: Api<DynamicObject> = match ns {
                 Some(n) => Api::namespaced_with(client.clone(), n, &ar),
                 None => Api::all_with(client.clone(), &ar),

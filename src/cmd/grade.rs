@@ -55,6 +55,11 @@ pub struct GradeArgs {
     /// roster's `lms_id` column.
     #[arg(long, value_enum, value_name = "LMS")]
     pub lms: Option<crate::grade::lms::Lms>,
+    /// Serve the live class board at ADDR (default 127.0.0.1:8080) instead of writing files:
+    /// learners by exercises, updated as the cluster changes. Any address but loopback needs
+    /// the token kubelab prints.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8080", conflicts_with_all = ["bundles", "lms"])]
+    pub serve: Option<String>,
     /// Also say how many API calls gathering took.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -127,6 +132,9 @@ fn progress_bar(output: Output) -> indicatif::ProgressBar {
 /// whatever the learners scored.
 pub fn grade(args: GradeArgs, course: &Course, output: Output) -> Result<i32, Error> {
     let req = request(&args)?;
+    if let Some(addr) = &args.serve {
+        return serve(course, &req, addr);
+    }
     let bar = progress_bar(output);
     let outcome = runtime()?.block_on(crate::grade::grade(course, &req, &bar))?;
     bar.finish_and_clear();
@@ -138,6 +146,28 @@ pub fn grade(args: GradeArgs, course: &Course, output: Output) -> Result<i32, Er
         eprintln!("{} API calls", outcome.api_calls);
     }
     print_result(&outcome.book, &args.out, written.len(), args.lms, output);
+    Ok(exit::PASSED)
+}
+
+/// `grade --serve`: the live class board, until Ctrl-C.
+fn serve(course: &Course, req: &crate::grade::Request, addr: &str) -> Result<i32, Error> {
+    let serving = crate::board::Serving::on(addr)?;
+    let exercises = crate::grade::exercises(course, req)?;
+    runtime()?.block_on(async {
+        let learners =
+            crate::grade::class_on_cluster(req, &crate::cluster::CallCount::default()).await?;
+        crate::board::serve(&exercises, learners, &req.target, serving, |url| {
+            eprintln!(
+                "the class board is at {url} (read-only; Ctrl-C stops it){}",
+                if url.contains("token=") {
+                    ": the token is the key, share it only with who may see the class"
+                } else {
+                    ""
+                }
+            );
+        })
+        .await
+    })?;
     Ok(exit::PASSED)
 }
 

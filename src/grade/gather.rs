@@ -34,11 +34,21 @@ pub struct Gathered {
 /// Called after each learner is gathered, for a progress bar.
 pub type Progress<'a> = &'a (dyn Fn() + Sync);
 
+/// How a context's learners are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// One LIST per kind for all of them (where allowed): a whole class.
+    ClassWide,
+    /// Namespace by namespace: a few learners whose namespaces changed.
+    OneByOne,
+}
+
 /// Reads the work of every learner from their clusters, contexts concurrently.
 pub async fn from_clusters(
     learners: &[Learner],
     plan: &Plan,
     base: &Target,
+    reading: Reading,
     progress: Progress<'_>,
 ) -> Result<Gathered, Error> {
     let mut by_context: BTreeMap<Option<String>, Vec<&Learner>> = BTreeMap::new();
@@ -59,7 +69,7 @@ pub async fn from_clusters(
         let (limiter, calls) = (&limiter, &calls);
         async move {
             let (client, _) = cluster::connect(&target).await?;
-            gather_context(&client, &group, plan, limiter, calls, progress).await
+            gather_context(&client, &group, plan, reading, (limiter, calls), progress).await
         }
     });
     let mut found = BTreeMap::new();
@@ -92,8 +102,8 @@ async fn gather_context(
     client: &Client,
     learners: &[&Learner],
     plan: &Plan,
-    limiter: &LogLimiter,
-    calls: &CallCount,
+    reading: Reading,
+    (limiter, calls): (&LogLimiter, &CallCount),
     progress: Progress<'_>,
 ) -> Result<Part, Error> {
     let cx = Context {
@@ -104,6 +114,9 @@ async fn gather_context(
         limiter,
         calls,
     };
+    if reading == Reading::OneByOne {
+        return Ok((per_namespace(&cx, learners, progress).await?, Vec::new()));
+    }
     match list_everywhere(&cx).await? {
         Ok(all) => {
             let found = split_and_assemble(&cx, learners, all, progress).await?;

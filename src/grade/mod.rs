@@ -175,14 +175,7 @@ pub async fn grade(
 ) -> Result<Outcome, Error> {
     let exercises = exercises(course, req)?;
     let deadline = req.deadline.as_deref().map(parse_deadline).transpose()?;
-    let columns: Vec<Column> = exercises
-        .iter()
-        .map(|e| Column {
-            id: e.id().to_owned(),
-            title: e.file.title.clone(),
-            points: e.file.points,
-        })
-        .collect();
+    let columns = columns(&exercises);
     let listed = match &req.source {
         Source::Roster(path)
         | Source::Bundles {
@@ -275,6 +268,35 @@ pub(crate) fn in_shard(learners: Vec<Learner>, shard: Option<Shard>) -> Vec<Lear
         .collect()
 }
 
+/// The gradebook's columns: one per exercise.
+pub fn columns(exercises: &[&Exercise]) -> Vec<Column> {
+    exercises
+        .iter()
+        .map(|e| Column {
+            id: e.id().to_owned(),
+            title: e.file.title.clone(),
+            points: e.file.points,
+        })
+        .collect()
+}
+
+/// The class on a cluster: the roster's learners, or the namespaces a label finds.
+pub async fn class_on_cluster(
+    req: &Request,
+    calls: &crate::cluster::CallCount,
+) -> Result<Vec<Learner>, Error> {
+    let learners = match &req.source {
+        Source::Roster(path) => roster::read(path)?,
+        Source::Selector(label) => gather::learners_by_label(&req.target, label, calls).await?,
+        Source::Bundles { .. } => {
+            return Err(Error::Usage(
+                "the live board reads a cluster: give --roster or --namespace-selector, not --bundles".into(),
+            ));
+        }
+    };
+    Ok(in_shard(learners, req.shard))
+}
+
 async fn from_cluster(
     exercises: &[&Exercise],
     source: &Source,
@@ -289,20 +311,42 @@ async fn from_cluster(
         Source::Bundles { .. } => unreachable!("bundles are not read from a cluster"),
     };
     let learners = in_shard(learners, req.shard);
-    let plan = crate::target::Plan::merge(exercises.iter().map(|e| &e.plan));
     progress.set_length(learners.len() as u64);
     let tick = || progress.inc(1);
-    let gathered = gather::from_clusters(&learners, &plan, &req.target, &tick).await?;
-    let graded = par_map(&learners, |l| {
+    let (graded, notes, calls) = grade_learners(
+        exercises,
+        &learners,
+        &req.target,
+        req.expect_cluster.as_deref(),
+        gather::Reading::ClassWide,
+        &tick,
+    )
+    .await?;
+    Ok((graded, notes, calls + listing.get()))
+}
+
+/// Gathers and judges these learners' work on their clusters: the whole class at once, or a
+/// few learners namespace by namespace (the live board re-judging the namespaces that changed).
+pub async fn grade_learners(
+    exercises: &[&Exercise],
+    learners: &[Learner],
+    target: &crate::cluster::Target,
+    expect_cluster: Option<&str>,
+    reading: gather::Reading,
+    progress: gather::Progress<'_>,
+) -> Result<(Graded, Vec<String>, usize), Error> {
+    let plan = crate::target::Plan::merge(exercises.iter().map(|e| &e.plan));
+    let gathered = gather::from_clusters(learners, &plan, target, reading, progress).await?;
+    let graded = par_map(learners, |l| {
         let found = &gathered.found[&l.id];
-        let expected = l.cluster.as_deref().or(req.expect_cluster.as_deref());
+        let expected = l.cluster.as_deref().or(expect_cluster);
         let grades = exercises
             .iter()
             .map(|ex| grade_found(ex, found, expected))
             .collect();
         (l.id.clone(), grades)
     });
-    Ok((graded, gathered.notes, gathered.calls + listing.get()))
+    Ok((graded, gathered.notes, gathered.calls))
 }
 
 /// Whether an exercise judges its targets' work (not only what must be gone).

@@ -5,9 +5,7 @@
 //! and only when kubelab labelled it.
 
 use kube::Client;
-use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, ValidationDirective,
-};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, ValidationDirective};
 use serde_json::Value as Json;
 
 use crate::clean::EXERCISE_LABEL;
@@ -146,16 +144,6 @@ impl Applied {
     }
 }
 
-fn resource(kind: &ApiKind) -> ApiResource {
-    ApiResource {
-        group: kind.group.clone(),
-        version: kind.version.clone(),
-        api_version: kind.api_version(),
-        kind: kind.kind.clone(),
-        plural: kind.plural.clone(),
-    }
-}
-
 /// Server-side applies the objects, in order. An immutable-field rejection is explained;
 /// with `replace` the labelled object is deleted (what it owns too) and applied again.
 pub async fn apply(
@@ -180,7 +168,7 @@ pub async fn apply(
     for (object, kind) in sorted.into_iter().zip(kinds) {
         let name = text(object, "/metadata/name").to_owned();
         let api: Api<DynamicObject> =
-            Api::namespaced_with(client.clone(), namespace, &resource(&kind));
+            Api::namespaced_with(client.clone(), namespace, &kind.api_resource());
         let what = format!("{} {name}", kind.kind);
         match api.patch(&name, &pp, &Patch::Apply(object)).await {
             Ok(_) => {}

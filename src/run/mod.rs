@@ -122,13 +122,7 @@ async fn missing_prerequisites(
 ) -> Result<Vec<Vec<Json>>, Error> {
     let mut all: Vec<Vec<Json>> = Vec::new();
     for p in prerequisites {
-        let ar = kube::api::ApiResource {
-            group: p.kind.group.clone(),
-            version: p.kind.version.clone(),
-            api_version: p.kind.api_version(),
-            kind: p.kind.kind.clone(),
-            plural: p.kind.plural.clone(),
-        };
+        let ar = p.kind.api_resource();
         let api: kube::Api<kube::api::DynamicObject> =
             kube::Api::namespaced_with(client.clone(), namespace, &ar);
         let what = format!("{} {}", p.kind.kind, p.name);

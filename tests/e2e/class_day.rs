@@ -3,7 +3,7 @@
 //! outside its namespace and its over-quota Job explained, `class status` and `grade` reading
 //! only (the audit log says so), and `class down` leaving the cluster as it was.
 
-use super::{AuditWindow, Class, Test, kubectl, real_cluster, share_node};
+use super::{AuditWindow, Class, Test, class_up, kubectl, real_cluster, share_node};
 
 fn namespaces(kc: &str) -> Vec<String> {
     let out = kubectl(kc, &["get", "namespaces", "-o", "name"]);
@@ -134,30 +134,16 @@ fn a_class_day_on_a_real_cluster() {
     assert!(made.is_empty(), "a refused `class up` made {made:?}");
 
     // Up, twice: the second changes nothing but the tokens.
-    let up_args = [
-        "class",
-        "up",
-        "--roster",
-        &path("day.csv"),
-        "--class",
-        &class,
-        "--out",
-        &path("out"),
-        "--unit",
-        "parallel-processing",
-        "--kubeconfig",
-        &kc,
-    ];
-    let up = Test::new(&up_args).run();
-    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    let (day, out) = (dir.path().join("day.csv"), dir.path().join("out"));
+    let unit3 = ["--unit", "parallel-processing"];
+    let up = class_up(&kc, &day, &class, &out, &unit3);
     assert!(up.stdout.contains("10 learner(s) set up"), "{}", up.stdout);
     assert!(
         up.stdout.contains("resource-aware-parallel"),
         "the quota is sized from the largest reference run: {}",
         up.stdout
     );
-    let again = Test::new(&up_args).run();
-    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    class_up(&kc, &day, &class, &out, &unit3);
     let kubeconfigs = dir.path().join("out/kubeconfigs");
     assert_eq!(mode(&kubeconfigs), 0o700);
     for id in &ids {
@@ -299,4 +285,180 @@ fn a_class_day_on_a_real_cluster() {
         !gone.status.success(),
         "a learner's token outlives the class"
     );
+}
+
+/// A background kubelab killed however the test ends.
+struct Background(std::process::Child, std::path::PathBuf);
+
+impl Background {
+    fn start(args: &[&str], dir: &std::path::Path) -> Background {
+        let err = dir.join(format!("stderr-{}", args.len()));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_kubelab"))
+            .current_dir(super::root())
+            .env("NO_COLOR", "1")
+            .env_remove("KUBECONFIG")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .expect("kubelab starts");
+        Background(child, err)
+    }
+
+    /// The URL the board printed, once it is serving.
+    fn url(&mut self) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&self.1).unwrap_or_default();
+            if let Some(url) = text.split_whitespace().find(|w| w.starts_with("http://")) {
+                return url.to_owned();
+            }
+            if let Ok(Some(status)) = self.0.try_wait() {
+                panic!("the board exited ({status}): {text}");
+            }
+            assert!(start.elapsed().as_secs() < 90, "no board URL: {text}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The live board in the real Chromium: a learner's Job completing on the real cluster turns
+/// their cell green without a reload; the board only reads; on an address other than loopback
+/// the page needs its token.
+#[test]
+fn the_class_board_turns_a_cell_green_live_in_chromium() {
+    use super::common::browser::{Browser, find_chromium};
+    let Some(kc) = real_cluster("watch a class board turn green in Chromium") else {
+        return;
+    };
+    let Some(chromium) = find_chromium() else {
+        eprintln!("skipped: no chromium to drive the class board");
+        return;
+    };
+    let _node = share_node();
+    let tag = std::process::id();
+    let class = format!("kl-board-{tag}");
+    let ids = vec![format!("b0-{tag}"), format!("b1-{tag}")];
+    let _cleanup = Class::namespaces(&kc, ids.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("board.csv");
+    std::fs::write(&roster, format!("learner\n{}\n{}\n", ids[0], ids[1])).unwrap();
+    let out = dir.path().join("class");
+    class_up(&kc, &roster, &class, &out, &[]);
+    let selector = format!("kubelab.dev/class={class}");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut board = Background::start(
+        &[
+            "grade",
+            "data-validation",
+            "--namespace-selector",
+            &selector,
+            "--serve",
+            &addr,
+            "--kubeconfig",
+            &kc,
+        ],
+        dir.path(),
+    );
+    let url = board.url();
+    assert!(!url.contains("token="), "loopback needs no token: {url}");
+    let audit = AuditWindow::open(&kc);
+    let mut browser = Browser::launch(&chromium);
+    browser.open(&url);
+    let cell = format!(
+        "document.querySelector('tr[data-learner=\"{}\"] td[data-exercise=\"data-validation\"]')",
+        ids[0]
+    );
+    browser.wait_for(&cell);
+    assert_eq!(browser.eval(&format!("{cell}.dataset.status")), "missing");
+    browser.eval("window.notReloaded = true");
+    let reference =
+        super::root().join("units/03-parallel-processing/data-validation/reference.yaml");
+    let learner = out.join(format!("kubeconfigs/{}.kubeconfig", ids[0]));
+    let applied = kubectl(
+        learner.to_str().unwrap(),
+        &["apply", "-f", reference.to_str().unwrap()],
+    );
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let start = std::time::Instant::now();
+    while browser.eval(&format!("{cell}.dataset.status")) != "passed" {
+        assert!(
+            start.elapsed().as_secs() < 240,
+            "the cell did not turn green: {}",
+            browser.eval(&format!("{cell}.textContent"))
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(
+        browser.eval("window.notReloaded === true"),
+        true,
+        "updated without a reload"
+    );
+    let text = browser
+        .eval(&format!("{cell}.textContent"))
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(text.contains("→ passed"), "{text}");
+    assert_eq!(
+        browser.eval(&format!("getComputedStyle({cell}).backgroundColor")),
+        "rgb(218, 251, 225)",
+        "green"
+    );
+    // A cell opens the learner's feedback.
+    browser.eval(&format!("{cell}.click()"));
+    browser.wait_for("!document.getElementById('feedback').hidden && document.getElementById('feedback').textContent.includes('Feedback for')");
+    // Readable on a phone: the page does not overflow, the table scrolls inside it.
+    browser.viewport(390, 800, true);
+    let overflow = browser.eval("document.documentElement.scrollWidth <= 391");
+    assert_eq!(overflow, true, "the page is wider than 390 px");
+    if let Some(audit) = audit {
+        let writes = audit.writes_about(&ids);
+        assert!(writes.is_empty(), "the board wrote: {writes:?}");
+    }
+    drop(board);
+
+    // Anywhere but loopback: no token, no page.
+    let open = format!("0.0.0.0:{}", free_port());
+    let mut guarded = Background::start(
+        &[
+            "grade",
+            "data-validation",
+            "--namespace-selector",
+            &selector,
+            "--serve",
+            &open,
+            "--kubeconfig",
+            &kc,
+        ],
+        dir.path(),
+    );
+    let url = guarded.url();
+    let token = url.split("token=").nth(1).expect("a token").to_owned();
+    assert!(token.len() >= 32, "{url}");
+    let port = open.rsplit(':').next().unwrap();
+    browser.open(&format!("http://127.0.0.1:{port}/"));
+    browser.wait_for("document.body && document.body.textContent.includes('needs its token')");
+    browser.open(&format!("http://127.0.0.1:{port}/?token={token}"));
+    browser.wait_for("document.querySelector('td.cell')");
 }
