@@ -27,7 +27,7 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// The course folder (with units/ and checks/); default: found from the current folder.
+    /// The course folder (with units/); default: found from the current folder up.
     #[arg(long, global = true, env = "KUBELAB_COURSE", value_name = "DIR")]
     pub course: Option<PathBuf>,
     /// Colour: auto (a terminal without NO_COLOR), always or never.

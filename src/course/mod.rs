@@ -133,15 +133,29 @@ pub fn discover(explicit: Option<&Path>) -> Result<PathBuf, Error> {
     }
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     for dir in cwd.ancestors() {
-        if dir.join("units").is_dir() && dir.join("checks").is_dir() {
+        if looks_like_a_course(dir) {
             return Ok(dir.to_path_buf());
         }
     }
     Err(Error::Usage(
-        "no course found: run kubelab inside a course folder (one with units/ and checks/), \
+        "no course found: run kubelab inside a course folder (one with units/ holding a unit.yaml), \
          or pass --course DIR"
             .to_owned(),
     ))
+}
+
+/// A folder with `units/` and either reusable `checks/` or a unit in it (a course needs no
+/// reusable checks; an empty `checks/` does not survive git): any other folder that merely
+/// has a `units/` is not taken for a course.
+fn looks_like_a_course(dir: &Path) -> bool {
+    let units = dir.join("units");
+    units.is_dir()
+        && (dir.join("checks").is_dir()
+            || std::fs::read_dir(&units).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.path().join("unit.yaml").is_file())
+            }))
 }
 
 /// Reads and validates one course file into its typed form, positioned diagnostics on failure.

@@ -35,7 +35,7 @@ fn a_class_day_on_a_real_cluster() {
     let path = |name: &str| dir.path().join(name).display().to_string();
     let before: Vec<String> = namespaces(&kc)
         .into_iter()
-        .filter(|n| n.contains(&tag.to_string()))
+        .filter(|n| ids.contains(n) || *n == taken)
         .collect();
     assert!(before.is_empty(), "{before:?}");
 
@@ -134,6 +134,55 @@ fn a_class_day_on_a_real_cluster() {
     assert!(made.is_empty(), "a refused `class up` made {made:?}");
 
     // Up, twice: the second changes nothing but the tokens.
+    // A failure part-way (a folder where a kubeconfig goes) says what it made, and `down`
+    // removes it.
+    let half = dir.path().join("half");
+    std::fs::create_dir_all(half.join(format!("kubeconfigs/{}.kubeconfig/x", ids[0]))).unwrap();
+    std::fs::write(path("half.csv"), format!("learner\n{}\n", ids[0])).unwrap();
+    let broken = Test::new(&[
+        "class",
+        "up",
+        "--roster",
+        &path("half.csv"),
+        "--class",
+        &class,
+        "--out",
+        half.to_str().unwrap(),
+        "--kubeconfig",
+        &kc,
+    ])
+    .run();
+    assert_eq!(broken.code, 3, "{}{}", broken.stdout, broken.stderr);
+    assert!(
+        broken
+            .stderr
+            .contains(&format!("made before that: Namespace {}", ids[0])),
+        "{}",
+        broken.stderr
+    );
+    assert!(
+        broken
+            .stderr
+            .contains(&format!("kubelab class down --class {class}")),
+        "{}",
+        broken.stderr
+    );
+    let down = Test::new(&[
+        "class",
+        "down",
+        "--class",
+        &class,
+        "--yes",
+        "--kubeconfig",
+        &kc,
+    ])
+    .run();
+    assert_eq!(down.code, 0, "{}{}", down.stdout, down.stderr);
+    assert!(
+        !namespaces(&kc).contains(&ids[0]),
+        "down removed what the failed up made"
+    );
+
     let (day, out) = (dir.path().join("day.csv"), dir.path().join("out"));
     let unit3 = ["--unit", "parallel-processing"];
     let up = class_up(&kc, &day, &class, &out, &unit3);
