@@ -251,6 +251,55 @@ fn cleanup_passes_once_the_race_jobs_are_gone_and_not_before_they_existed() {
     );
 }
 
+/// A Job in a class namespace asking for more CPU than its quota: the pods the quota refused
+/// are said, with the quota named and what to do.
+#[test]
+fn pods_a_quota_refused_are_explained_with_the_quota_named() {
+    let server = ApiServer::start(Scenario {
+        version: "k8s-1.36".into(),
+        namespaces: HashMap::from([(
+            "learner".to_owned(),
+            "u3-image-processor-over-quota".to_owned(),
+        )]),
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "learner", "t");
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "image-processor",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("cannot create pods: Error creating: pods")
+            && r.stdout
+                .contains("exceeded quota: kubelab-quota, requested: requests.cpu=3"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("the namespace's ResourceQuota `kubelab-quota` refused them"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("kubectl describe resourcequota kubelab-quota"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Insufficient cpu"), "{}", r.stdout);
+}
+
 fn clean(args: &[&str]) -> (common::Run, Vec<String>) {
     let server = ApiServer::start(Scenario {
         version: "k8s-1.24".into(),

@@ -370,7 +370,37 @@ async fn set_up(
         made,
     )
     .await?;
-    Ok(())
+    enforced(client, ns, calls).await
+}
+
+/// Waits until the quota controller has filled the new quota's status: until then the API
+/// server admits pods without counting them against it (seen on the real cluster: four pods of
+/// 3 CPU admitted under a 3-CPU quota created a second earlier), so a learner must not get
+/// their kubeconfig before it.
+async fn enforced(client: &Client, ns: &str, calls: &CallCount) -> Result<(), Error> {
+    let api = Api::<ResourceQuota>::namespaced(client.clone(), ns);
+    for _ in 0..100 {
+        calls.add();
+        let quota = api.get(super::QUOTA).await.map_err(|e| {
+            cluster::explain(
+                e,
+                &format!("reading ResourceQuota {ns}/{}", super::QUOTA),
+                ns,
+            )
+        })?;
+        let wanted = quota.spec.and_then(|s| s.hard).unwrap_or_default();
+        let counted = quota.status.and_then(|s| s.hard).unwrap_or_default();
+        if !wanted.is_empty() && wanted.keys().all(|k| counted.contains_key(k)) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(Error::Cluster {
+        message: format!(
+            "the ResourceQuota of namespace {ns} is not enforced yet: the quota controller did not take it up within 10 s"
+        ),
+        help: Some("is kube-controller-manager running? Run `class up` again once it is".into()),
+    })
 }
 
 /// A token from the TokenRequest API, its expiry kept on the ServiceAccount (for `status`), and
