@@ -300,6 +300,45 @@ fn pods_a_quota_refused_are_explained_with_the_quota_named() {
     assert!(r.stdout.contains("Insufficient cpu"), "{}", r.stdout);
 }
 
+/// The same for a Deployment: its ReplicaSet's refused pods are said with the quota named.
+#[test]
+fn a_deployments_pods_a_quota_refused_are_explained() {
+    let server = ApiServer::start(Scenario {
+        version: "k8s-1.36".into(),
+        namespaces: HashMap::from([(
+            "learner".to_owned(),
+            "u4-first-deployment-over-quota".to_owned(),
+        )]),
+        ..Scenario::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path(), "learner", "t");
+    let r = kubelab_env(
+        &root(),
+        &[
+            "check",
+            "first-deployment",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("exceeded quota: kubelab-quota, requested: requests.cpu=2"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("the namespace's ResourceQuota `kubelab-quota` refused them"),
+        "{}",
+        r.stdout
+    );
+}
+
 fn clean(args: &[&str]) -> (common::Run, Vec<String>) {
     let server = ApiServer::start(Scenario {
         version: "k8s-1.24".into(),

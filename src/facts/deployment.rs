@@ -89,6 +89,10 @@ pub struct DeploymentFacts {
     /// be pulled, a container that keeps crashing), once the controller has seen the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_pods_stuck: Option<String>,
+    /// Why its ReplicaSets could not create pods (`FailedCreate` Events, distinct): a
+    /// namespace's ResourceQuota or LimitRange refusing them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_failures: Vec<String>,
 }
 
 fn revision_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<u32> {
@@ -209,6 +213,7 @@ pub fn of(s: &Snapshot, d: &Deployment) -> DeploymentFacts {
     };
     let new_pod_problems = pod::summarise(&new_pods).problems;
     let new_pods_stuck = never_ready(&new_pods).filter(|_| generation_seen);
+    let create_failures = create_failures(s, &revisions);
     let mut f = DeploymentFacts {
         found: true,
         name,
@@ -237,9 +242,28 @@ pub fn of(s: &Snapshot, d: &Deployment) -> DeploymentFacts {
         pods,
         new_pod_problems,
         new_pods_stuck,
+        create_failures,
     };
     f.state = state_line(&f);
     f
+}
+
+/// The `FailedCreate` Events of the Deployment's ReplicaSets.
+fn create_failures(s: &Snapshot, revisions: &[Revision]) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in &s.events {
+        let io = &e.involved_object;
+        if e.reason.as_deref() == Some("FailedCreate")
+            && io.kind.as_deref() == Some("ReplicaSet")
+            && revisions
+                .iter()
+                .any(|r| Some(r.replica_set.as_str()) == io.name.as_deref())
+            && let Some(m) = &e.message
+        {
+            super::distinct(&mut out, clean(&super::truncate(m, 400)));
+        }
+    }
+    out
 }
 
 fn state_line(f: &DeploymentFacts) -> String {
@@ -296,5 +320,6 @@ pub fn not_found(name: &str) -> DeploymentFacts {
         pods_summary: PodsSummary::default(),
         new_pod_problems: Vec::new(),
         new_pods_stuck: None,
+        create_failures: Vec::new(),
     }
 }

@@ -126,7 +126,7 @@ fn create_failures(out: &mut String, failures: &[String]) {
     if let Some(quota) = failures.iter().find_map(|m| exceeded_quota(m)) {
         let _ = writeln!(
             out,
-            "      the namespace's ResourceQuota `{quota}` refused them: the pods would use more than it allows. Ask for less (lower the requests, limits or parallelism), or ask your instructor for more: kubectl describe resourcequota {quota}"
+            "      the namespace's ResourceQuota `{quota}` refused them: the pods would use more than it allows. Ask for less (lower the requests, limits, parallelism or replicas), or ask your instructor for more: kubectl describe resourcequota {quota}"
         );
     } else if failures
         .iter()
@@ -321,6 +321,7 @@ fn deployment(out: &mut String, key: &str, d: &DeploymentFacts) {
     for p in s.problems.iter().take(3) {
         let _ = writeln!(out, "    {} {}", "problem:".yellow(), clean(p));
     }
+    create_failures(out, &d.create_failures);
     if d.rollout_stuck {
         let (serving, undo) = if d.revisions.len() > 1 {
             (
