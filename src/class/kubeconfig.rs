@@ -72,7 +72,12 @@ pub fn instructor_cluster(target: &Target, server: Option<&str>) -> Result<Clust
 }
 
 /// The learner's kubeconfig as YAML.
-pub fn render(class: &str, cluster: &Cluster, namespace: &str, token: &str) -> String {
+pub fn render(
+    class: &str,
+    cluster: &Cluster,
+    namespace: &str,
+    token: &str,
+) -> Result<String, Error> {
     let user = format!("{class}-{namespace}");
     let config = Kubeconfig {
         clusters: vec![NamedCluster {
@@ -103,7 +108,10 @@ pub fn render(class: &str, cluster: &Cluster, namespace: &str, token: &str) -> S
         kind: Some("Config".into()),
         ..Kubeconfig::default()
     };
-    serde_saphyr::to_string(&config).unwrap_or_default()
+    serde_saphyr::to_string(&config).map_err(|e| Error::Cluster {
+        message: format!("cannot write the kubeconfig of namespace {namespace}: {e}"),
+        help: Some("the cluster entry of your kubeconfig holds something kubelab cannot copy; pass --server URL".into()),
+    })
 }
 
 #[cfg(test)]
@@ -117,7 +125,7 @@ mod tests {
             certificate_authority_data: Some("Q0E=".into()),
             ..Cluster::default()
         };
-        let text = render("cs101", &cluster, "ana", "tok.en");
+        let text = render("cs101", &cluster, "ana", "tok.en").unwrap();
         let back = Kubeconfig::from_yaml(&text).unwrap();
         let context = back.contexts[0].context.clone().unwrap();
         assert_eq!(back.current_context.as_deref(), Some("cs101"));

@@ -444,8 +444,15 @@ async fn token(
         &plan.class,
         cluster_entry,
         ns,
-        status.token.as_deref().unwrap_or_default(),
-    );
+        status
+            .token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::Cluster {
+                message: format!("the API server granted no token for ServiceAccount {ns}/learner"),
+                help: None,
+            })?,
+    )?;
     crate::grade::outputs::write_atomically(path, text.as_bytes())?;
     apply::<ServiceAccount>(
         client,

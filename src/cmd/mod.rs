@@ -22,7 +22,7 @@ pub mod timeline;
 pub mod watch;
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use colored::Colorize;
@@ -173,12 +173,8 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::io("tokio runtime", e))
 }
 
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let shown = path.display().to_string();
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&shown, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(&shown, e))
-}
+/// One atomic writer for every file kubelab writes.
+pub use crate::grade::outputs::write_atomically;
 
 pub fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
     let mut state = store.load();

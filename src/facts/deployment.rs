@@ -291,6 +291,17 @@ fn state_line(f: &DeploymentFacts) -> String {
     {
         s.push_str(&format!("; the new revision's {p}"));
     }
+    if f.rollout != Rollout::Complete && !f.create_failures.is_empty() {
+        let quota = f
+            .create_failures
+            .iter()
+            .any(|m| m.contains("exceeded quota"));
+        s.push_str(if quota {
+            "; the namespace's ResourceQuota refuses more pods"
+        } else {
+            "; its ReplicaSet cannot create pods"
+        });
+    }
     s
 }
 
