@@ -44,6 +44,8 @@ use common::{Test, kubelab_env, root};
 
 #[path = "e2e/class_day.rs"]
 mod class_day;
+#[path = "e2e/grade_job.rs"]
+mod grade_job;
 
 #[test]
 fn run_check_and_clean_on_a_real_cluster() {
@@ -236,6 +238,20 @@ impl AuditWindow {
                 named || namespaces.iter().any(|x| x == ns)
             })
             .map(|e| format!("{} {}", e["verb"], e["requestURI"]))
+            .collect()
+    }
+}
+
+impl AuditWindow {
+    /// The verb of every request `user` made since opening.
+    fn verbs_of(&self, user: &str) -> Vec<String> {
+        std::thread::sleep(std::time::Duration::from_secs(2)); // the audit backend batches
+        let bytes = std::fs::read(&self.path).unwrap();
+        String::from_utf8_lossy(&bytes[self.start as usize..])
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["stage"] == "ResponseComplete" && e["user"]["username"] == user)
+            .map(|e| e["verb"].as_str().unwrap_or("").to_owned())
             .collect()
     }
 }

@@ -588,10 +588,18 @@ fn handed_in_bundles_are_graded_and_checked_for_integrity() {
     let again = kubelab_env(&root(), &args, None, &[]);
     assert_eq!(again.code, 0);
     assert_eq!(first, files(&out));
+    // `--out -` (a shard's pod log): the same gradebook.json, framed on stdout, the summary
+    // on stderr.
+    let to_log: Vec<&str> = args.iter().map(|a| if *a == o_s { "-" } else { a }).collect();
+    let logged = kubelab_env(&root(), &to_log, None, &[]);
+    assert_eq!(logged.code, 0, "{}", logged.stderr);
+    let part = kubelab::grade::parts::decode(&logged.stdout).unwrap();
+    assert_eq!(part.json, read(&out, "gradebook.json").into_bytes());
+    assert!(logged.stderr.contains("alice"), "{}", logged.stderr);
 }
 
 /// deploy/grade-job.yaml runs real kubelab arguments: each index's args parse as a grade run of
-/// its own shard, the shard count matches the Job's completions, and the service account is
+/// its own shard into its log, the shard count matches the Job's completions, and the service account is
 /// the one deploy/kubelab-grader.yaml binds.
 #[test]
 fn the_grading_job_runs_one_shard_per_index() {
@@ -625,10 +633,10 @@ fn the_grading_job_runs_one_shard_per_index() {
             shard.count as i32, n,
             "the shard count is the Job's completions"
         );
-        assert!(
-            g.out.to_string_lossy().ends_with(&format!("part-{index}")),
-            "{:?}",
-            g.out
+        assert_eq!(
+            g.out,
+            std::path::Path::new("-"),
+            "each shard writes its part to its log"
         );
         shards.push(shard.index);
     }

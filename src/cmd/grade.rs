@@ -10,7 +10,7 @@ use super::{ClusterArgs, Output, emit, runtime};
 use crate::course::Course;
 use crate::error::{Error, exit};
 use crate::grade::gradebook::{self, Gradebook};
-use crate::grade::{Request, Shard, Source, outputs, summary};
+use crate::grade::{Request, Shard, Source, outputs, parts, summary};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -47,7 +47,9 @@ pub struct GradeArgs {
     /// Fail (flag `mismatch`) work that is not from the cluster with this kube-system uid.
     #[arg(long, value_name = "UID")]
     pub expect_cluster: Option<String>,
-    /// Where the gradebook, JUnit file and feedback are written.
+    /// Where the gradebook, JUnit file and feedback are written. `-` writes only the
+    /// gradebook, framed and digest-checked, to standard output: a shard's pod log, which
+    /// `grade merge --job` reads (deploy/grade-job.yaml).
     #[arg(long, value_name = "DIR", default_value = "grades")]
     pub out: PathBuf,
     /// Also write the gradebook as the school's LMS imports it (canvas-import.csv,
@@ -72,13 +74,20 @@ pub enum GradeCommand {
     /// Merge the gradebooks of shards (their `gradebook.json`, or the folders holding it)
     /// into the outputs of the whole class.
     Merge {
-        #[arg(required = true, value_name = "PART")]
+        #[arg(required_unless_present = "job", value_name = "PART")]
         parts: Vec<PathBuf>,
+        /// Read the parts from the logs of this Indexed Job's pods instead (its shards ran
+        /// with `--out -`, as deploy/grade-job.yaml does): one succeeded pod per index, each
+        /// part digest-checked. The Job is in -n NAMESPACE (default: the context's).
+        #[arg(long, value_name = "NAME", conflicts_with = "parts")]
+        job: Option<String>,
         #[arg(long, value_name = "DIR", default_value = "grades")]
         out: PathBuf,
         /// Also write the LMS import file (see `grade --lms`).
         #[arg(long, value_enum, value_name = "LMS")]
         lms: Option<crate::grade::lms::Lms>,
+        #[command(flatten)]
+        cluster: Box<ClusterArgs>,
     },
 }
 
@@ -135,9 +144,19 @@ pub fn grade(args: GradeArgs, course: &Course, output: Output) -> Result<i32, Er
     if let Some(addr) = &args.serve {
         return serve(course, &req, addr);
     }
+    let to_log = args.out.as_os_str() == "-";
+    if to_log && args.lms.is_some() {
+        return Err(Error::Usage(
+            "--out - writes only the gradebook part `grade merge --job` reads: give --lms to the merge"
+                .into(),
+        ));
+    }
     let bar = progress_bar(output);
     let outcome = runtime()?.block_on(crate::grade::grade(course, &req, &bar))?;
     bar.finish_and_clear();
+    if to_log {
+        return write_part(&outcome.book, args.shard);
+    }
     let written = outputs::write_all(&outcome.book, &args.out, args.lms)?;
     for note in &outcome.notes {
         eprintln!("{} {}", "note:".cyan(), crate::text::clean(note));
@@ -146,6 +165,21 @@ pub fn grade(args: GradeArgs, course: &Course, output: Output) -> Result<i32, Er
         eprintln!("{} API calls", outcome.api_calls);
     }
     print_result(&outcome.book, &args.out, written.len(), args.lms, output);
+    Ok(exit::PASSED)
+}
+
+/// `--out -`: the gradebook as a framed part on standard output (a shard's pod log), the
+/// summary on standard error.
+fn write_part(book: &Gradebook, shard: Option<Shard>) -> Result<i32, Error> {
+    use std::io::Write;
+    eprint!("{}", summary::render(book));
+    let whole = Shard { index: 0, count: 1 };
+    let framed = parts::encode(outputs::json_text(book).as_bytes(), shard.unwrap_or(whole));
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(framed.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("standard output", e))?;
     Ok(exit::PASSED)
 }
 
@@ -202,6 +236,9 @@ fn print_result(
     );
 }
 
+/// The largest `gradebook.json` merge reads from a file (a class of thousands fits).
+const MAX_GRADEBOOK_FILE: u64 = 256 * 1024 * 1024;
+
 fn read_part(path: &std::path::Path) -> Result<(String, Gradebook), Error> {
     let file = if path.is_dir() {
         path.join("gradebook.json")
@@ -209,38 +246,33 @@ fn read_part(path: &std::path::Path) -> Result<(String, Gradebook), Error> {
         path.to_path_buf()
     };
     let shown = file.display().to_string();
-    let bytes = std::fs::read(&file).map_err(|e| Error::io(&shown, e))?;
-    let book: Gradebook = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::input(
-            crate::error::Diagnostic::file(&shown, format!("not a kubelab gradebook: {e}"))
-                .at(e.line(), e.column())
-                .with_help("give the gradebook.json a `kubelab grade --shard` run wrote"),
-        )
-    })?;
-    if book.kubelab_gradebook != gradebook::GRADEBOOK_VERSION {
-        return Err(Error::input(
-            crate::error::Diagnostic::file(
-                &shown,
-                format!(
-                    "gradebook format {} is not supported",
-                    book.kubelab_gradebook
-                ),
-            )
-            .field("kubelab_gradebook"),
-        ));
-    }
+    let bytes = crate::error::read_bounded(&file, MAX_GRADEBOOK_FILE, "a gradebook")?;
+    let book = gradebook::parse(&bytes, &shown)?;
     Ok((shown, book))
 }
 
 /// `kubelab grade merge`: the shards' gradebooks into the class's outputs.
 pub fn merge(args: GradeArgs, output: Output) -> Result<i32, Error> {
-    let Some(GradeCommand::Merge { parts, out, lms }) = args.merge else {
+    let Some(GradeCommand::Merge {
+        parts: files,
+        job,
+        out,
+        lms,
+        cluster,
+    }) = args.merge
+    else {
         return Err(Error::Usage("nothing to merge".into()));
     };
-    let parts = parts
-        .iter()
-        .map(|p| read_part(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let parts = match job {
+        Some(job) => {
+            let calls = crate::cluster::CallCount::default();
+            runtime()?.block_on(crate::grade::job::read(&cluster.target(), &job, &calls))?
+        }
+        None => files
+            .iter()
+            .map(|p| read_part(p))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let book = gradebook::merge(parts).map_err(Error::Usage)?;
     let written = outputs::write_all(&book, &out, lms)?;
     print_result(&book, &out, written.len(), lms, output);

@@ -259,3 +259,28 @@ pub fn merge(parts: Vec<(String, Gradebook)>) -> Result<Gradebook, String> {
     }
     Ok(Gradebook::new(columns, deadline, None, learners))
 }
+
+/// Reads a `gradebook.json` (a shard's part, a file, a pod's log), naming `shown` in errors.
+pub fn parse(bytes: &[u8], shown: &str) -> Result<Gradebook, crate::error::Error> {
+    use crate::error::{Diagnostic, Error};
+    let book: Gradebook = serde_json::from_slice(bytes).map_err(|e| {
+        Error::input(
+            Diagnostic::file(shown, format!("not a kubelab gradebook: {e}"))
+                .at(e.line(), e.column())
+                .with_help("give the gradebook.json a `kubelab grade --shard` run wrote"),
+        )
+    })?;
+    if book.kubelab_gradebook != GRADEBOOK_VERSION {
+        return Err(Error::input(
+            Diagnostic::file(
+                shown,
+                format!(
+                    "gradebook format {} is not supported",
+                    book.kubelab_gradebook
+                ),
+            )
+            .field("kubelab_gradebook"),
+        ));
+    }
+    Ok(book)
+}

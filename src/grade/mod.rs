@@ -9,9 +9,11 @@ pub mod bundles;
 pub mod gather;
 pub mod gradebook;
 mod handins;
+pub mod job;
 pub mod lms;
 pub mod names;
 pub mod outputs;
+pub mod parts;
 pub mod roster;
 pub mod summary;
 
