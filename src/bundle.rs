@@ -126,7 +126,11 @@ pub fn bundle(exercise: &Exercise, learner: Option<String>, snapshot: Snapshot) 
 /// Reads a bundle: bounded size, known version, intact digest.
 pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
     let shown = path.display().to_string();
-    let bytes = crate::error::read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
+    let mut bytes = crate::error::read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
+    // An editor may have saved it with a byte order mark; JSON has none.
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
     // The common case, a well-formed bundle of this version, in one parse; anything else is
     // parsed again step by step to say exactly what is wrong.
     if let Ok(bundle) = serde_json::from_slice::<Bundle>(&bytes)
@@ -146,11 +150,56 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
                 .with_help("collect it again with `kubelab collect EXERCISE --out FILE`"),
         )
     })?;
-    match head.get("kubelab_bundle").and_then(Json::as_u64) {
+    check_version(&head, &shown)?;
+    let mut reader = serde_json::Deserializer::from_slice(&bytes);
+    let bundle: Bundle = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let mut d = Diagnostic::file(&shown, format!("bundle content is malformed: {inner}"))
+            .at(inner.line(), inner.column())
+            .with_help("collect it again with `kubelab collect EXERCISE --out FILE`; a bundle edited by hand is not evidence");
+        if field != "." {
+            d = d.field(field);
+        }
+        Error::input(d)
+    })?;
+    Ok(bundle)
+}
+
+/// The bundle format it says it is: one this kubelab reads, or what to do.
+fn check_version(head: &Json, shown: &str) -> Result<(), Error> {
+    let version = head.get("kubelab_bundle");
+    match version.and_then(Json::as_u64) {
         Some(v) if READS.iter().any(|r| u64::from(*r) == v) => {}
+        None if !head.is_object() => {
+            return Err(Error::input(
+                Diagnostic::file(
+                    shown,
+                    format!(
+                        "is not a kubelab bundle: it holds a JSON {}, not an object",
+                        json_kind(head)
+                    ),
+                )
+                .whole_file()
+                .with_help("bundles are written by `kubelab collect EXERCISE --out FILE`"),
+            ));
+        }
+        None if version.is_some() => {
+            return Err(Error::input(
+                Diagnostic::file(
+                    shown,
+                    format!(
+                        "`kubelab_bundle` is a JSON {}, not the bundle format's whole number",
+                        json_kind(version.unwrap_or(&Json::Null))
+                    ),
+                )
+                .field("kubelab_bundle")
+                .with_help("a bundle says `\"kubelab_bundle\": 2`; collect it again with `kubelab collect EXERCISE --out FILE`"),
+            ));
+        }
         Some(v) => {
             return Err(Error::input(
-                Diagnostic::file(&shown, format!("bundle format {v} is not supported (this kubelab reads formats 1 and {BUNDLE_VERSION})"))
+                Diagnostic::file(shown, format!("bundle format {v} is not supported (this kubelab reads formats 1 and {BUNDLE_VERSION})"))
                     .field("kubelab_bundle")
                     .with_help("use the kubelab version that collected it, or collect again"),
             ));
@@ -158,20 +207,51 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
         None => {
             return Err(Error::input(
                 Diagnostic::file(
-                    &shown,
+                    shown,
                     "is not a kubelab bundle (no `kubelab_bundle` version)",
                 )
+                .field("kubelab_bundle")
                 .with_help("bundles are written by `kubelab collect EXERCISE --out FILE`"),
             ));
         }
     }
-    let bundle: Bundle = serde_json::from_value(head).map_err(|e| {
-        Error::input(
-            Diagnostic::file(&shown, format!("bundle content is malformed: {e}"))
-                .with_help("collect it again"),
+    Ok(())
+}
+
+/// A bundle handed to `check EXERCISE --from` must be of that exercise.
+pub fn expect_exercise(
+    bundle: &Bundle,
+    path: &std::path::Path,
+    exercise: &str,
+) -> Result<(), Error> {
+    if bundle.exercise == exercise {
+        return Ok(());
+    }
+    let theirs: String = crate::text::clean(&bundle.exercise)
+        .chars()
+        .take(80)
+        .collect();
+    Err(Error::input(
+        Diagnostic::file(
+            path.display().to_string(),
+            format!("is a bundle of exercise `{theirs}`, not `{exercise}`"),
         )
-    })?;
-    Ok(bundle)
+        .field("exercise")
+        .with_help(format!(
+            "judge it as its own exercise (`kubelab check EXERCISE --from FILE`), or collect `{exercise}`: kubelab collect {exercise} --out FILE"
+        )),
+    ))
+}
+
+fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "list",
+        Json::Object(_) => "object",
+    }
 }
 
 /// True when the bundle's snapshot is what was collected.

@@ -33,6 +33,10 @@ pub struct Diagnostic {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The problem is the file as a whole (empty, too large, not text, not this kind of
+    /// file): it has no line or field to point at.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub whole_file: bool,
 }
 
 impl Diagnostic {
@@ -44,7 +48,14 @@ impl Diagnostic {
             field: None,
             message: message.into(),
             help: None,
+            whole_file: false,
         }
+    }
+
+    /// Marks a problem with the file as a whole (see [`Diagnostic::whole_file`]).
+    pub fn whole_file(mut self) -> Self {
+        self.whole_file = true;
+        self
     }
 
     pub fn at(mut self, line: usize, column: usize) -> Self {
@@ -166,6 +177,7 @@ impl Error {
                 field: None,
                 message: message.clone(),
                 help: help.clone(),
+                whole_file: false,
             }],
             other => vec![Diagnostic {
                 file: String::new(),
@@ -174,6 +186,7 @@ impl Error {
                 field: None,
                 message: other.to_string(),
                 help: None,
+                whole_file: false,
             }],
         }
     }
@@ -192,13 +205,20 @@ pub fn read_bounded(path: &std::path::Path, limit: u64, what: &str) -> Result<Ve
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(&shown, e))?;
     if bytes.len() as u64 > limit {
-        return Err(Error::input(Diagnostic::file(
-            &shown,
-            format!(
-                "{what} is larger than the {} MiB limit",
+        return Err(Error::input(
+            Diagnostic::file(
+                &shown,
+                format!(
+                    "{what} is larger than the {} MiB limit",
+                    limit / (1024 * 1024)
+                ),
+            )
+            .whole_file()
+            .with_help(format!(
+                "kubelab reads at most {} MiB of {what}: check that this is the right file",
                 limit / (1024 * 1024)
-            ),
-        )));
+            )),
+        ));
     }
     Ok(bytes)
 }

@@ -115,19 +115,24 @@ fn match_targets(
         }
     }
     if out.is_empty() && !targets.is_empty() {
-        let kinds: Vec<String> = objects.iter().map(|o| o.label()).collect();
-        return Err(Error::input(
-            Diagnostic::file(
-                &source.name,
-                format!(
-                    "holds nothing exercise `{}` judges (found: {}); it expects {}",
-                    exercise.id(),
-                    kinds.join(", "),
-                    describe_targets(targets)
-                ),
-            )
-            .with_help(format!("write {} in this file", describe_targets(targets))),
-        ));
+        let kinds: Vec<String> = objects
+            .iter()
+            .map(|o| crate::text::clean(&o.label()))
+            .collect();
+        let mut d = Diagnostic::file(
+            &source.name,
+            format!(
+                "holds nothing exercise `{}` judges (found: {}); it expects {}",
+                exercise.id(),
+                kinds.join(", "),
+                describe_targets(targets)
+            ),
+        )
+        .with_help(format!("write {} in this file", describe_targets(targets)));
+        if let Some(first) = objects.first() {
+            d = d.at_pos(first.node.locate("/kind")).field("kind");
+        }
+        return Err(Error::input(d));
     }
     Ok(out)
 }

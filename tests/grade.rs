@@ -590,7 +590,10 @@ fn handed_in_bundles_are_graded_and_checked_for_integrity() {
     assert_eq!(first, files(&out));
     // `--out -` (a shard's pod log): the same gradebook.json, framed on stdout, the summary
     // on stderr.
-    let to_log: Vec<&str> = args.iter().map(|a| if *a == o_s { "-" } else { a }).collect();
+    let to_log: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == o_s { "-" } else { a })
+        .collect();
     let logged = kubelab_env(&root(), &to_log, None, &[]);
     assert_eq!(logged.code, 0, "{}", logged.stderr);
     let part = kubelab::grade::parts::decode(&logged.stdout).unwrap();

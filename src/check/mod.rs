@@ -209,6 +209,11 @@ pub fn parse_selector(s: &str) -> Result<crate::selector::Selector, String> {
 }
 
 fn check_placeholders(text: &str, allowed: &[String]) -> Result<(), String> {
+    if let Some(open) = unclosed_brace(text) {
+        return Err(format!(
+            "the `{{` at character {open} is never closed: write `{{{{` for a literal brace, or close the placeholder with `}}`"
+        ));
+    }
     for name in placeholder_names(text) {
         if !allowed.contains(&name) {
             return Err(format!(
@@ -222,6 +227,28 @@ fn check_placeholders(text: &str, allowed: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The 1-based character position of a `{` that opens a placeholder and is never closed.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut rest = text;
+    let mut consumed = 0;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        if let Some(stripped) = after.strip_prefix('{') {
+            consumed += start + 2;
+            rest = stripped;
+            continue;
+        }
+        match after.find('}') {
+            Some(end) => {
+                consumed += start + 1 + end + 1;
+                rest = &after[end + 1..];
+            }
+            None => return Some(text[..consumed + start].chars().count() + 1),
+        }
+    }
+    None
 }
 
 fn placeholder_names(text: &str) -> Vec<String> {

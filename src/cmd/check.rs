@@ -56,14 +56,7 @@ pub fn check(
         }
     } else if let Some(path) = &args.from {
         let bundle = crate::bundle::read_bundle(path)?;
-        if bundle.exercise != ex.id() {
-            return Err(Error::Usage(format!(
-                "{} is a bundle of exercise `{}`, not `{}`",
-                path.display(),
-                bundle.exercise,
-                ex.id()
-            )));
-        }
+        crate::bundle::expect_exercise(&bundle, path, ex.id())?;
         let mut report =
             crate::live::judge(ex, &bundle.snapshot, format!("bundle {}", path.display()));
         if !crate::bundle::intact(&bundle) {

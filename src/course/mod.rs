@@ -185,12 +185,46 @@ fn load_typed<T: serde::de::DeserializeOwned>(
         diags.extend(problems);
         return None;
     }
-    match serde_json::from_value::<T>(json) {
+    match serde_path_to_error::deserialize::<_, T>(json) {
         Ok(v) => Some((v, node, source)),
         Err(e) => {
-            diags.push(Diagnostic::file(shown, format!("cannot be read: {e}")));
+            let pointer = path_pointer(e.path());
+            diags.push(
+                Diagnostic::file(shown, format!("cannot be read: {}", e.inner()))
+                    .at_pos(node.locate(&pointer))
+                    .field(yaml::pointer_to_path(&pointer)),
+            );
             None
         }
+    }
+}
+
+/// A serde path (`assertions[1].points`) as a JSON pointer.
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// What to do about a course problem that says no more itself: the documentation of the field
+/// it is in, from the course file's schema.
+fn field_help(d: &Diagnostic) -> String {
+    let schema = if d.file.ends_with("unit.yaml") {
+        &schemas().unit
+    } else if d.file.starts_with("checks") {
+        &schemas().check
+    } else {
+        &schemas().exercise
+    };
+    let field = d.field.as_deref().unwrap_or("");
+    match schema.doc(&yaml::path_to_pointer(field)) {
+        Some(doc) if !field.is_empty() => format!("`{field}` is documented as: {doc}"),
+        _ => "every field of a course file is documented in checks/schemas/ (`kubelab schemas`); fix it and run `kubelab lint`".into(),
     }
 }
 
@@ -248,6 +282,9 @@ impl Course {
             );
         }
         if !diags.is_empty() {
+            for d in diags.iter_mut().filter(|d| d.help.is_none()) {
+                d.help = Some(field_help(d));
+            }
             return Err(Error::Input(diags));
         }
         units.sort_by_key(|u| u.file.number);
@@ -373,6 +410,18 @@ impl Loading<'_> {
         }
         let confidence_ids: Vec<String> =
             unit_file.confidence.iter().map(|c| c.id.clone()).collect();
+        for (i, id) in confidence_ids.iter().enumerate() {
+            if confidence_ids[..i].contains(id) {
+                self.diags.push(
+                    Diagnostic::file(&shown, format!("duplicate confidence statement id `{id}`"))
+                        .at_pos(unit_node.locate(&format!("/confidence/{i}/id")))
+                        .field(format!("confidence[{i}].id"))
+                        .with_help(
+                            "give each statement its own id: exercises name them in `evidence`",
+                        ),
+                );
+            }
+        }
         let mut exercises = Vec::new();
         for (i, id) in unit_file.exercises.iter().enumerate() {
             let pointer = format!("/exercises/{i}");

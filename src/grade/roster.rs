@@ -61,17 +61,8 @@ pub fn parse(shown: &str, bytes: &[u8]) -> Result<Vec<Learner>, Error> {
         .comment(Some(b'#'))
         .from_reader(bytes);
     let headers = reader.headers().map_err(|e| csv_error(shown, &e))?.clone();
+    check_header(shown, &headers)?;
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    if let Some(unknown) = headers
-        .iter()
-        .find(|h| !COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h)))
-    {
-        return Err(Error::input(
-            Diagnostic::file(shown, format!("unknown roster column `{unknown}`"))
-                .at(1, 1)
-                .with_help("the header is `learner,namespace` with optional `context`, `cluster`, `lms_id` and `deadline` columns"),
-        ));
-    }
     let Some(learner_col) = column("learner") else {
         return Err(Error::input(
             Diagnostic::file(shown, "the roster has no `learner` column")
@@ -122,12 +113,48 @@ pub fn parse(shown: &str, bytes: &[u8]) -> Result<Vec<Learner>, Error> {
     if learners.is_empty() {
         return Err(Error::input(
             Diagnostic::file(shown, "the roster lists no learners")
-                .at(1, 1)
+                .whole_file()
                 .with_help("add one line per learner under the header, `alice,u-alice`"),
         ));
     }
     no_duplicates(shown, &learners)?;
     Ok(learners)
+}
+
+/// Known columns, each once.
+fn check_header(shown: &str, headers: &csv::StringRecord) -> Result<(), Error> {
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h)))
+    {
+        return Err(Error::input(
+            Diagnostic::file(
+                shown,
+                format!("unknown roster column `{}`", crate::text::clean(unknown)),
+            )
+                .at(1, 1)
+                .with_help("the header is `learner,namespace` with optional `context`, `cluster`, `lms_id` and `deadline` columns"),
+        ));
+    }
+    if let Some((_, twice)) = headers
+        .iter()
+        .enumerate()
+        .find(|(i, h)| headers.iter().take(*i).any(|e| e.eq_ignore_ascii_case(h)))
+    {
+        return Err(Error::input(
+            Diagnostic::file(
+                shown,
+                format!(
+                    "the column `{}` is in the header twice",
+                    crate::text::clean(twice)
+                ),
+            )
+            .at(1, 1)
+            .field(crate::text::clean(twice))
+            .with_help("keep one column of each name: kubelab would not know which to read"),
+        ));
+    }
+    Ok(())
 }
 
 /// A learner's own deadline must be a time `grade --deadline` would take.
@@ -139,7 +166,8 @@ fn check_deadline(shown: &str, line: usize, deadline: Option<&str>) -> Result<()
                 e.to_string().replacen("--deadline", "the deadline", 1),
             )
             .at(line, 1)
-            .field("deadline"),
+            .field("deadline")
+            .with_help("write the learner's own deadline as `grade --deadline` takes it, e.g. 2026-12-01T23:59:00Z, or leave the cell empty"),
         )),
         _ => Ok(()),
     }
@@ -215,24 +243,38 @@ pub fn no_duplicates(shown: &str, learners: &[Learner]) -> Result<(), Error> {
     let mut ids: BTreeMap<&str, &Learner> = BTreeMap::new();
     let mut places: BTreeMap<(Option<&str>, &str), &Learner> = BTreeMap::new();
     let mut problems = Vec::new();
+    // Where the second row is: `roster.csv:4` -> line 4.
+    let line_of = |l: &Learner| {
+        l.listed_at
+            .rsplit(':')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
     for l in learners {
         if let Some(first) = ids.insert(&l.id, l) {
-            problems.push(format!(
-                "learner `{}` is listed twice: {} and {}",
-                crate::text::clean(&l.id),
-                first.listed_at,
-                l.listed_at
+            problems.push((
+                line_of(l),
+                format!(
+                    "learner `{}` is listed twice: {} and {}",
+                    crate::text::clean(&l.id),
+                    first.listed_at,
+                    l.listed_at
+                ),
             ));
         }
         if let Some(ns) = &l.namespace
             && let Some(first) = places.insert((l.context.as_deref(), ns), l)
         {
-            problems.push(format!(
-                "namespace `{ns}` is given to two learners: `{}` ({}) and `{}` ({})",
-                crate::text::clean(&first.id),
-                first.listed_at,
-                crate::text::clean(&l.id),
-                l.listed_at
+            problems.push((
+                line_of(l),
+                format!(
+                    "namespace `{ns}` is given to two learners: `{}` ({}) and `{}` ({})",
+                    crate::text::clean(&first.id),
+                    first.listed_at,
+                    crate::text::clean(&l.id),
+                    l.listed_at
+                ),
             ));
         }
     }
@@ -242,8 +284,9 @@ pub fn no_duplicates(shown: &str, learners: &[Learner]) -> Result<(), Error> {
     Err(Error::Input(
         problems
             .into_iter()
-            .map(|p| {
+            .map(|(line, p)| {
                 Diagnostic::file(shown, p)
+                    .at(line, 1)
                     .with_help("each learner needs exactly one row and a namespace of their own")
             })
             .collect(),

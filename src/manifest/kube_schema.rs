@@ -198,6 +198,7 @@ fn close_gaps(root: &mut Json, api_version: &str, kind: &str) {
         props.insert("status".into(), json!({"type": "object"}));
     }
     close_objects(root);
+    bound_integers(root);
     if let Some(defs) = root.get_mut("$defs").and_then(Json::as_object_mut) {
         for (def, prop, values) in ENUMS {
             if values.is_empty() {
@@ -251,6 +252,31 @@ fn close_gaps(root: &mut Json, api_version: &str, kind: &str) {
                 }
             }
         }
+    }
+}
+
+/// Gives `int32` and `int64` fields their range: the API server cannot decode a number
+/// outside it ("json: cannot unmarshal number 2147483648 into Go struct field").
+fn bound_integers(v: &mut Json) {
+    match v {
+        Json::Object(map) => {
+            let range = match map.get("format").and_then(Json::as_str) {
+                Some("int32") => Some((json!(i32::MIN), json!(i32::MAX))),
+                Some("int64") => Some((json!(i64::MIN), json!(i64::MAX))),
+                _ => None,
+            };
+            if let Some((min, max)) = range {
+                map.entry("minimum").or_insert(min);
+                map.entry("maximum").or_insert(max);
+            }
+            for (k, child) in map.iter_mut() {
+                if k != "description" && k != "examples" && k != "default" && k != "enum" {
+                    bound_integers(child);
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
     }
 }
 

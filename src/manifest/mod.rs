@@ -2,6 +2,7 @@
 //! kind's schema and the API server's own rules, container scripts linted for busybox `sh`.
 
 pub mod kube_schema;
+mod pod_spec;
 pub mod relations;
 pub mod shell;
 
@@ -86,6 +87,7 @@ pub use crate::verdict::{Finding, Severity};
 /// Parses a manifest file into objects. Malformed YAML, an empty file or a document that is not
 /// a Kubernetes object is an input error: nothing can be judged.
 pub fn parse(source: &Source) -> Result<Vec<Object>, Error> {
+    refuse_directives(source)?;
     let docs = yaml::parse_documents(source)?;
     if docs.is_empty() {
         return Err(Error::input(
@@ -93,6 +95,7 @@ pub fn parse(source: &Source) -> Result<Vec<Object>, Error> {
                 &source.name,
                 "holds no Kubernetes object (the file is empty)",
             )
+            .whole_file()
             .with_help("write the Job manifest into it, starting with `apiVersion: batch/v1`"),
         ));
     }
@@ -129,7 +132,9 @@ pub fn parse(source: &Source) -> Result<Vec<Object>, Error> {
             )));
             continue;
         };
-        let json = node.to_json();
+        let mut json = node.to_json();
+        // `field: null` is the field left out, to the API server and so to every check.
+        drop_nulls(&mut json);
         let name = json
             .pointer("/metadata/name")
             .and_then(Json::as_str)
@@ -155,6 +160,49 @@ pub fn parse(source: &Source) -> Result<Vec<Object>, Error> {
         return Err(Error::Input(diags));
     }
     Ok(objects)
+}
+
+/// kubectl cannot read a file with a YAML directive: neither can a learner's manifest be.
+fn refuse_directives(source: &Source) -> Result<(), Error> {
+    match directive_line(&source.text) {
+        Some(line) => Err(Error::input(
+            Diagnostic::file(
+                &source.name,
+                "starts a document with a `%` directive, which kubectl cannot read (it splits the file at `---` first and finds a document of only the directive)",
+            )
+            .at(line, 1)
+            .with_help("delete the `%YAML`/`%TAG` line: Kubernetes manifests need none"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The line of a YAML directive (`%YAML 1.2`, `%TAG ...`): at the start of the file or
+/// right after a document marker.
+fn directive_line(text: &str) -> Option<usize> {
+    let mut at_start = true;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_end();
+        if t.starts_with('%') && at_start {
+            return Some(i + 1);
+        }
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        at_start = t == "---" || t == "...";
+    }
+    None
+}
+
+fn drop_nulls(v: &mut Json) {
+    match v {
+        Json::Object(map) => {
+            map.retain(|_, child| !child.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Json::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 /// Schema, API rules and shell lint for every object.
@@ -214,6 +262,7 @@ pub fn validate(source: &Source, objects: &[Object]) -> Vec<Finding> {
 /// sees offline what `kubectl apply` would answer.
 fn rules(source: &Source, obj: &Object) -> Vec<Finding> {
     let mut out = name_and_labels(source, obj);
+    out.extend(pod_spec::check(source, obj));
     if obj.api_version == "batch/v1" && obj.kind == "Job" {
         out.extend(restart_policy(source, obj, "/spec/template/spec"));
         out.extend(job_shape(source, obj, "/spec"));
@@ -308,12 +357,11 @@ fn restart_policy(source: &Source, obj: &Object, pod_spec: &str) -> Vec<Finding>
             "a Job's pods must be allowed to finish: use `Never` (a failed pod is replaced) or `OnFailure` (the container restarts in place)",
         ),
         Some(_) => {} // not one of the enum: the schema already says so
-        None if j.pointer(pod_spec).is_some() => push(
+        None => push(
             pod_spec,
             "restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_owned(),
             "a Pod's default restartPolicy is Always, which a Job refuses: add `restartPolicy: Never`",
         ),
-        None => {}
     }
     out
 }

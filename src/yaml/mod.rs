@@ -12,6 +12,9 @@ use serde_saphyr::Spanned;
 
 use crate::error::{Diagnostic, Error};
 
+mod syntax;
+use syntax::syntax_diagnostic;
+
 /// Largest file kubelab reads as YAML. Real manifests and course files are a few KiB; anything
 /// near this size is a mistake (a log, an archive) and is refused before it is read whole.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
@@ -39,10 +42,11 @@ impl Source {
         if let Ok(meta) = file.metadata()
             && meta.is_dir()
         {
-            return Err(Error::input(Diagnostic::file(
-                &name,
-                "is a directory, not a YAML file",
-            )));
+            return Err(Error::input(
+                Diagnostic::file(&name, "is a directory, not a YAML file")
+                    .whole_file()
+                    .with_help("give the YAML file inside it"),
+            ));
         }
         let mut bytes = Vec::new();
         file.take(MAX_FILE_BYTES + 1)
@@ -57,6 +61,7 @@ impl Source {
                         MAX_FILE_BYTES / (1024 * 1024)
                     ),
                 )
+                .whole_file()
                 .with_help(
                     "a manifest or course file is a few KiB; check that this is the right file",
                 ),
@@ -66,13 +71,26 @@ impl Source {
     }
 
     pub fn from_bytes(name: String, bytes: Vec<u8>) -> Result<Source, Error> {
+        // Windows editors save UTF-16 with a byte order mark; kubectl reads it, so do we.
+        let bytes = match bytes.get(..2) {
+            Some([0xff, 0xfe]) => utf16(&bytes[2..], u16::from_le_bytes).unwrap_or(bytes),
+            Some([0xfe, 0xff]) => utf16(&bytes[2..], u16::from_be_bytes).unwrap_or(bytes),
+            _ => bytes,
+        };
         if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+            let (line, column) = line_col(&bytes, pos);
+            let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
             return Err(Error::input(
                 Diagnostic::file(
                     &name,
                     format!("is a binary file (NUL byte at offset {pos}), not YAML text"),
                 )
-                .with_help("pass the YAML manifest itself"),
+                .at(line, column)
+                .with_help(if utf16 {
+                    "it is saved as UTF-16: save it as UTF-8 (YAML files are UTF-8 text)"
+                } else {
+                    "pass the YAML manifest itself, as text; delete the NUL byte if the file is meant to be text"
+                }),
             ));
         }
         match String::from_utf8(bytes) {
@@ -88,6 +106,15 @@ impl Source {
             }
         }
     }
+}
+
+/// UTF-16 text as UTF-8 bytes, or `None` when it is not UTF-16 after all.
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<Vec<u8>> {
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
+    String::from_utf16(&units).ok().map(String::into_bytes)
 }
 
 fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
@@ -214,11 +241,36 @@ impl Node {
     }
 }
 
+/// The inverse of [`pointer_to_path`]: `assertions[1].expr` -> `/assertions/1/expr`.
+pub fn path_to_pointer(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        let (segment, next) = if let Some(inner) = rest.strip_prefix("[\"") {
+            let end = inner.find("\"]").unwrap_or(inner.len());
+            (&inner[..end], inner.get(end + 2..).unwrap_or(""))
+        } else if let Some(inner) = rest.strip_prefix('[') {
+            let end = inner.find(']').unwrap_or(inner.len());
+            (&inner[..end], inner.get(end + 1..).unwrap_or(""))
+        } else {
+            let rest = rest.strip_prefix('.').unwrap_or(rest);
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        };
+        out.push('/');
+        out.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        rest = next;
+    }
+    out
+}
+
 /// Turns a JSON pointer into the dotted form authors and learners read: `spec.items[2].name`.
 pub fn pointer_to_path(pointer: &str) -> String {
     let mut out = String::new();
     for raw in pointer.split('/').skip(1) {
-        let segment = raw.replace("~1", "/").replace("~0", "~");
+        // A key is the author's or learner's text: shown, never obeyed by the terminal.
+        let segment =
+            crate::text::clean(&raw.replace("~1", "/").replace("~0", "~")).replace('\n', "\\n");
         if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
             out.push_str(&format!("[{segment}]"));
         } else if segment.contains('.') || segment.contains('/') {
@@ -382,6 +434,7 @@ pub fn parse_single(source: &Source) -> Result<Node, Error> {
     match docs.len() {
         0 => Err(Error::input(
             Diagnostic::file(&source.name, "is empty")
+                .whole_file()
                 .with_help("the file must hold one YAML mapping"),
         )),
         1 => Ok(docs.remove(0)),
@@ -394,98 +447,6 @@ pub fn parse_single(source: &Source) -> Result<Node, Error> {
             .with_help("remove the extra `---` separated documents"),
         )),
     }
-}
-
-fn syntax_diagnostic(source: &Source, e: &serde_saphyr::Error) -> Diagnostic {
-    let mut message = e.to_string();
-    // serde-saphyr appends "at line X column Y"; we show the position in our own header.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
-    }
-    let message = message.trim().trim_end_matches('.').to_owned();
-    let over_limits =
-        message.contains("budget") || message.contains("alias") && message.contains("limit");
-    let uses_aliases = source.text.contains('*') && source.text.contains('&');
-    let duplicate = message.strip_prefix("duplicate mapping key: ").map(|rest| {
-        rest.split(", set ")
-            .next()
-            .unwrap_or(rest)
-            .trim()
-            .to_owned()
-    });
-    let mut diag = if let Some(key) = duplicate {
-        let at = e.location().map_or(0, |l| l.line() as usize);
-        let column = e.location().map_or(0, |l| l.column() as usize);
-        let first = first_occurrence(&source.text, &key, at, column)
-            .map(|l| format!("lines {l} and {at}"))
-            .unwrap_or_else(|| format!("line {at} and before it"));
-        Diagnostic::file(
-            &source.name,
-            format!(
-                "the key `{}` is written twice in one mapping ({first}); Kubernetes would silently keep only the last one",
-                crate::text::clean(&key)
-            ),
-        )
-        .with_help("keep one of them: delete the line you did not mean")
-    } else if over_limits && uses_aliases {
-        Diagnostic::file(
-            &source.name,
-            "the YAML's aliases expand beyond kubelab's limits (1,000 aliases, 100,000 replayed nodes)",
-        )
-        .with_help("a manifest needs no deep alias nesting; this looks like an alias bomb")
-    } else if over_limits {
-        Diagnostic::file(
-            &source.name,
-            "the YAML holds more documents or nodes than kubelab reads (500,000 parser events)",
-        )
-        .with_help(
-            "a manifest holds a few objects: remove the empty `---` documents, or split the file",
-        )
-    } else {
-        Diagnostic::file(&source.name, format!("invalid YAML: {message}"))
-    };
-    if let Some(loc) = e.location()
-        && loc.line() > 0
-    {
-        diag = diag.at(loc.line() as usize, loc.column() as usize);
-    }
-    diag
-}
-
-/// The line where `key` was first written in the block mapping whose duplicate is at
-/// (`line`, `column`), 1-based: the nearest line above at the same indentation, within the
-/// mapping (a line indented less ends it).
-fn first_occurrence(text: &str, key: &str, line: usize, column: usize) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let indent = column.checked_sub(1)?;
-    for i in (0..line.saturating_sub(1).min(lines.len())).rev() {
-        let l = lines[i];
-        let trimmed = l.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let this = l.len() - trimmed.len();
-        let item = trimmed.strip_prefix("- ").map(str::trim_start);
-        let (at, body) = match item {
-            Some(rest) if this < indent => (l.len() - rest.len(), rest),
-            _ => (this, trimmed),
-        };
-        if at == indent {
-            let name = body
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches(['"', '\'']);
-            if name == key {
-                return Some(i + 1);
-            }
-        }
-        if this < indent && item.is_none() || at < indent {
-            return None;
-        }
-    }
-    None
 }
 
 /// Resolves a path given by an author inside the course, refusing absolute paths and `..`
@@ -508,6 +469,26 @@ pub fn resolve_inside(base: &Path, relative: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_and_pointers_are_inverses() {
+        for pointer in [
+            "/assertions/1/expr",
+            "/spec/template/spec/containers/0/name",
+            "/metadata/labels/a.b~1c",
+            "",
+        ] {
+            assert_eq!(
+                path_to_pointer(&pointer_to_path(pointer)),
+                pointer,
+                "{pointer}"
+            );
+        }
+        assert_eq!(
+            pointer_to_path("/metadata/labels/a\u{1b}b"),
+            "metadata.labels.a\\eb"
+        );
+    }
 
     #[test]
     fn positions_of_keys_and_values() {
