@@ -126,7 +126,12 @@ pub fn bundle(exercise: &Exercise, learner: Option<String>, snapshot: Snapshot) 
 /// Reads a bundle: bounded size, known version, intact digest.
 pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
     let shown = path.display().to_string();
-    let mut bytes = crate::error::read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
+    let bytes = crate::error::read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
+    parse_bundle(bytes, &shown)
+}
+
+/// A bundle's bytes (`shown` names it in errors): known version, typed, every problem placed.
+pub fn parse_bundle(mut bytes: Vec<u8>, shown: &str) -> Result<Bundle, Error> {
     // An editor may have saved it with a byte order mark; JSON has none.
     if bytes.starts_with(b"\xef\xbb\xbf") {
         bytes.drain(..3);
@@ -145,17 +150,17 @@ pub fn read_bundle(path: &std::path::Path) -> Result<Bundle, Error> {
             "is not valid JSON"
         };
         Error::input(
-            Diagnostic::file(&shown, format!("bundle {what}: {e}"))
+            Diagnostic::file(shown, format!("bundle {what}: {e}"))
                 .at(e.line(), e.column())
                 .with_help("collect it again with `kubelab collect EXERCISE --out FILE`"),
         )
     })?;
-    check_version(&head, &shown)?;
+    check_version(&head, shown)?;
     let mut reader = serde_json::Deserializer::from_slice(&bytes);
     let bundle: Bundle = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
-        let mut d = Diagnostic::file(&shown, format!("bundle content is malformed: {inner}"))
+        let mut d = Diagnostic::file(shown, format!("bundle content is malformed: {inner}"))
             .at(inner.line(), inner.column())
             .with_help("collect it again with `kubelab collect EXERCISE --out FILE`; a bundle edited by hand is not evidence");
         if field != "." {

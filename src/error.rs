@@ -222,3 +222,18 @@ pub fn read_bounded(path: &std::path::Path, limit: u64, what: &str) -> Result<Ve
     }
     Ok(bytes)
 }
+
+/// Writes a file whole or not at all: a temporary file of its own beside it (two writers never
+/// share one), renamed into place. The one atomic writer of kubelab.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let shown = path.display().to_string();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(&shown, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(&shown, e))?;
+    tmp.persist(path).map_err(|e| Error::io(&shown, e.error))?;
+    Ok(())
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{Mode, Status, Verdict, format_duration, parse_duration};
+use crate::check::{Mode, Status, Verdict, parse_duration};
 use crate::course::Exercise;
 use crate::error::{Diagnostic, Error};
 use crate::model::Question;
@@ -29,7 +29,7 @@ pub fn describe(q: &Question) -> String {
         .unwrap_or_default();
     let show = |x: f64| {
         if q.unit.as_deref() == Some("seconds") {
-            format_duration(jiff::SignedDuration::from_secs_f64(x))
+            crate::text::format_seconds(x)
         } else {
             format!("{}{unit}", crate::check::expr::format_number(x))
         }

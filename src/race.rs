@@ -5,7 +5,6 @@
 use comfy_table::{Cell, Table, presets};
 use serde::Serialize;
 
-use crate::check::format_duration;
 use crate::facts::JobFacts as Facts;
 
 #[derive(Debug, Serialize)]
@@ -94,7 +93,7 @@ pub fn result(
 pub fn render(r: &RaceResult, serial: &Facts, parallel: &Facts) -> String {
     let dur = |d: Option<f64>| {
         d.map_or("not finished".to_owned(), |s| {
-            format_duration(jiff::SignedDuration::from_secs_f64(s))
+            crate::text::format_seconds(s)
         })
     };
     let mut table = Table::new();

@@ -1,6 +1,8 @@
 //! The learner's progress: last verdict per exercise and how many hints were revealed, in a
 //! small JSON file (`.kubelab/state.json` in the course folder, or `KUBELAB_STATE`). Written
-//! atomically; a damaged file is set aside, never silently overwritten.
+//! atomically; a damaged file is set aside, never silently overwritten. Changes go through
+//! [`Store::update`], which holds a lock on the file for the read-change-write, so ten checks at
+//! once lose no one's verdict.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,18 +85,34 @@ impl Store {
         }
     }
 
-    /// Writes to a temporary file and renames it over the old one, so a crash never leaves a
-    /// half-written state.
-    pub fn save(&self, state: &State) -> Result<(), Error> {
+    /// Reads the progress, changes it and writes it back while holding an exclusive lock on
+    /// `state.json.lock` beside it: another kubelab changing it at the same time waits.
+    pub fn update<T>(&mut self, change: impl FnOnce(&mut State) -> T) -> Result<T, Error> {
         let shown = self.path.display().to_string();
-        if let Some(dir) = self.path.parent() {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(&shown, e))?;
         }
-        let tmp = self.path.with_extension("json.tmp");
+        let lock_path = self.path.with_extension("json.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path.display().to_string(), e))?;
+        lock.lock()
+            .map_err(|e| Error::io(&lock_path.display().to_string(), e))?;
+        let mut state = self.load();
+        let out = change(&mut state);
+        let saved = self.save(&state);
+        let _ = lock.unlock();
+        saved.map(|()| out)
+    }
+
+    /// Writes to a temporary file of its own and renames it over the old one, so a crash
+    /// never leaves a half-written state.
+    fn save(&self, state: &State) -> Result<(), Error> {
         let text = serde_json::to_string_pretty(state).expect("state serialises");
-        std::fs::write(&tmp, text).map_err(|e| Error::io(&shown, e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| Error::io(&shown, e))?;
-        Ok(())
+        crate::error::write_atomically(&self.path, text.as_bytes())
     }
 }
 

@@ -121,6 +121,15 @@ pub fn format_number(f: f64) -> String {
 }
 
 /// A duration as the learner reads it: `9.5s`, `1m`, `1m30s`.
+/// Seconds as [`format_duration`] shows them; a number no duration can hold (an answer of
+/// `1e300`) is shown as the number.
+pub fn format_seconds(secs: f64) -> String {
+    match jiff::SignedDuration::try_from_secs_f64(secs) {
+        Ok(d) => format_duration(d),
+        Err(_) => format!("{}s", format_number(secs)),
+    }
+}
+
 pub fn format_duration(d: jiff::SignedDuration) -> String {
     let total = d.as_secs_f64();
     if total < 60.0 {

@@ -42,7 +42,7 @@ pub fn render_terminal(job: &str, f: &Facts, width: usize) -> String {
         out,
         "{job}: {} pods over {}{}",
         f.runs.len(),
-        crate::text::format_duration(jiff::SignedDuration::from_secs_f64(total)),
+        crate::text::format_seconds(total),
         cap.map(|c| format!(", parallelism cap {c}"))
             .unwrap_or_default()
     );
@@ -95,7 +95,7 @@ pub fn render_terminal(job: &str, f: &Facts, width: usize) -> String {
         out,
         "  {:label_width$}  0s{:>w$}",
         "",
-        crate::text::format_duration(jiff::SignedDuration::from_secs_f64(total)),
+        crate::text::format_seconds(total),
         w = width - 1
     );
     let _ = writeln!(
@@ -281,7 +281,7 @@ fn svg_axis(s: &mut String, l: &Layout) {
             s,
             r#"<text x="{:.1}" y="{axis_y:.1}" text-anchor="middle">{}</text>"#,
             l.x(t),
-            crate::text::format_duration(jiff::SignedDuration::from_secs_f64(t))
+            crate::text::format_seconds(t)
         );
     }
 }

@@ -273,11 +273,11 @@ fn settle(rx: &mut mpsc::UnboundedReceiver<Input>) -> Option<(bool, bool, Vec<In
 
 /// Reveals one more hint (remembered in the progress file) and shows those revealed.
 fn next_hint(store: &mut Store, ex: &Exercise, notes: &mut Vec<String>) -> Result<(), Error> {
-    let mut state = store.load();
-    let p = state.exercises.entry(ex.id().to_owned()).or_default();
-    p.hints_shown = (p.hints_shown + 1).min(ex.file.hints.len());
-    let shown = p.hints_shown;
-    store.save(&state)?;
+    let shown = store.update(|state| {
+        let p = state.exercises.entry(ex.id().to_owned()).or_default();
+        p.hints_shown = (p.hints_shown + 1).min(ex.file.hints.len());
+        p.hints_shown
+    })?;
     notes.retain(|n| !n.starts_with("Hint "));
     for (i, h) in ex.file.hints[..shown].iter().enumerate() {
         notes.push(format!("Hint {}/{}: {}", i + 1, ex.file.hints.len(), h));

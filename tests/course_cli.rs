@@ -342,3 +342,76 @@ fn dash_o_is_the_output_format_everywhere() {
         r.stdout
     );
 }
+
+/// Ten checks and two grade runs at once, all writing: every check's verdict is in the
+/// progress file (the lock), and the grade outputs are whole and what one run alone writes.
+#[test]
+fn concurrent_writers_lose_nothing_and_mix_nothing() {
+    let mut refs = Vec::new();
+    for unit in std::fs::read_dir(root().join("units")).unwrap() {
+        for ex in std::fs::read_dir(unit.unwrap().path())
+            .into_iter()
+            .flatten()
+        {
+            let dir = ex.unwrap().path();
+            let text = std::fs::read_to_string(dir.join("exercise.yaml")).unwrap_or_default();
+            if dir.join("reference.yaml").is_file() && !text.contains("kind: quiz") {
+                refs.push(dir);
+            }
+        }
+    }
+    refs.sort();
+    refs.truncate(10);
+    assert_eq!(refs.len(), 10);
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state.json");
+    let hand_ins = tmp.path().join("hand-ins/alice");
+    std::fs::create_dir_all(&hand_ins).unwrap();
+    std::fs::copy(
+        root().join("units/03-parallel-processing/image-processor/sample.bundle.json"),
+        hand_ins.join("image-processor.json"),
+    )
+    .unwrap();
+    let grade = |out: &std::path::Path| {
+        let (h, o) = (
+            tmp.path().join("hand-ins").display().to_string(),
+            out.display().to_string(),
+        );
+        let args = ["grade", "image-processor", "--bundles", &h, "--out", &o];
+        common::kubelab_env(&root(), &args, Some(&state), &[])
+    };
+    std::thread::scope(|s| {
+        let mut runs = Vec::new();
+        for dir in &refs {
+            let state = &state;
+            runs.push(s.spawn(move || {
+                let id = dir.file_name().unwrap().to_string_lossy().into_owned();
+                let file = dir.join("reference.yaml").display().to_string();
+                kubelab_in(&root(), &["check", &id, "--file", &file], Some(state))
+            }));
+        }
+        for _ in 0..2 {
+            runs.push(s.spawn(|| grade(&tmp.path().join("shared-out"))));
+        }
+        for r in runs {
+            let r = r.join().unwrap();
+            assert!(r.code <= 1, "{}{}", r.stdout, r.stderr);
+        }
+    });
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let recorded = saved["exercises"].as_object().unwrap();
+    for dir in &refs {
+        let id = dir.file_name().unwrap().to_string_lossy();
+        assert!(recorded.contains_key(id.as_ref()), "{id} lost from {saved}");
+    }
+    let alone = tmp.path().join("alone");
+    assert_eq!(grade(&alone).code, 0);
+    for name in ["gradebook.csv", "gradebook.json", "junit.xml"] {
+        assert_eq!(
+            std::fs::read(tmp.path().join("shared-out").join(name)).unwrap(),
+            std::fs::read(alone.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}

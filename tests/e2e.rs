@@ -44,6 +44,8 @@ use common::{Test, kubelab_env, root};
 
 #[path = "e2e/class_day.rs"]
 mod class_day;
+#[path = "e2e/faults.rs"]
+mod faults;
 #[path = "e2e/grade_job.rs"]
 mod grade_job;
 
@@ -1318,6 +1320,23 @@ fn a_pod_evicted_mid_run_is_seen_and_explained() {
     assert!(out.stdout.contains(&line), "{line}: {}", out.stdout);
 }
 
+/// Runs a script with the shared/k8s kit's variables (`. "$KIT/lib.sh" && stop_c etcd 5`).
+fn run_kit_script(kit: &std::path::Path, kit_dir: &std::path::Path, script: &str) {
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("KIT", kit)
+        .env("KIT_DIR", kit_dir)
+        .env("R", kit_dir.join("run"))
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The API server stopped and started again (the shared/k8s kit's own scripts) while `run`
 /// and `check --wait` watch: both say the server is lost, say when it is back, and finish with
 /// their verdict; a check made while it is down fails at once with what to do; the learner's
@@ -1366,21 +1385,7 @@ fn an_api_server_restart_mid_watch_is_survived() {
     first_running_pod(&kc, &ns_run);
     first_running_pod(&kc, &ns_wait);
 
-    let kit_script = |script: &str| {
-        let out = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .env("KIT", &kit)
-            .env("KIT_DIR", &kit_dir)
-            .env("R", kit_dir.join("run"))
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success(),
-            "{script}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let kit_script = |script: &str| run_kit_script(&kit, &kit_dir, script);
     kit_script(r#". "$KIT/lib.sh" && stop_c apiserver 5"#);
     let before = std::fs::read(&state).unwrap();
     let down = Test::check("slow-sequential")

@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use super::html_escape;
-use crate::check::format_duration;
 use crate::course::{Course, Exercise};
 use crate::error::Error;
 
@@ -73,7 +72,7 @@ fn durations(md: &mut String, facts: &crate::live::Derived) {
             f.pods,
             f.max_active,
             f.duration_seconds
-                .map(|s| format_duration(jiff::SignedDuration::from_secs_f64(s)))
+                .map(crate::text::format_seconds)
                 .unwrap_or_else(|| "not finished".into()),
             f.state.replace('|', "\\|")
         );

@@ -45,6 +45,13 @@ impl Expr {
                 .collect::<Vec<_>>()
                 .join("; ")
         })?;
+        if let Some(name) = struct_literal(program.expression()) {
+            // The interpreter has no struct values and would panic evaluating one.
+            return Err(format!(
+                "`{}{{...}}` builds a message struct, which kubelab's CEL does not evaluate: use a map literal `{{\"key\": value}}`",
+                crate::text::clean(&name)
+            ));
+        }
         let refs = program.references();
         let bound = comprehension_variables(source);
         let mut live_only = false;
@@ -137,6 +144,36 @@ impl Vars {
     }
 }
 
+/// The type name of the first struct literal (`Name{...}`) in an expression, if any.
+fn struct_literal(e: &cel::IdedExpr) -> Option<String> {
+    use cel::common::ast::{EntryExpr, Expr};
+    let entry = |x: &cel::common::ast::IdedEntryExpr| match &x.expr {
+        EntryExpr::StructField(f) => struct_literal(&f.value),
+        EntryExpr::MapEntry(m) => struct_literal(&m.key).or_else(|| struct_literal(&m.value)),
+    };
+    match &e.expr {
+        Expr::Struct(s) => Some(s.type_name.clone()),
+        Expr::Call(c) => c
+            .target
+            .as_deref()
+            .and_then(struct_literal)
+            .or_else(|| c.args.iter().find_map(struct_literal)),
+        Expr::Comprehension(c) => [
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ]
+        .into_iter()
+        .find_map(struct_literal),
+        Expr::List(l) => l.elements.iter().find_map(struct_literal),
+        Expr::Map(m) => m.entries.iter().find_map(entry),
+        Expr::Select(s) => struct_literal(&s.operand),
+        Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => None,
+    }
+}
+
 /// JSON to CEL with every integer as CEL `int`, so `object.spec.completions == 20` holds
 /// (CEL does not compare `uint` with `int`).
 pub fn to_cel(v: &Json) -> Value {
@@ -198,6 +235,16 @@ pub use crate::text::format_number;
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_struct_literal_is_refused_not_evaluated() {
+        // The interpreter panics ("Support structs!") on one; found by tests/fuzz.rs.
+        for source in ["fa{}", "[1, Msg{a: 1}]", "object.x == T{}", "{\"k\": V{}}"] {
+            let e = Expr::compile(source, &[]).unwrap_err();
+            assert!(e.contains("builds a message struct"), "{source}: {e}");
+        }
+        assert!(Expr::compile("{\"k\": 1}.k == 1", &[]).is_ok());
+    }
 
     #[test]
     fn integers_compare_with_literals() {

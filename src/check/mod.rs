@@ -197,7 +197,12 @@ pub(crate) fn regex_message(e: &regex::Error) -> String {
 pub fn parse_duration(s: &str) -> Result<jiff::SignedDuration, String> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
-        return Ok(jiff::SignedDuration::from_secs_f64(secs));
+        // `1e300`, `inf` and `NaN` parse as numbers but are no duration.
+        return jiff::SignedDuration::try_from_secs_f64(secs).map_err(|_| {
+            format!(
+                "`{s}` is not a duration kubelab can wait for; write it like `60s`, `1m30s` or `2m`"
+            )
+        });
     }
     t.parse::<jiff::SignedDuration>()
         .map_err(|_| format!("`{s}` is not a duration; write it like `60s`, `1m30s` or `2m`"))

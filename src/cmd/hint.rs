@@ -25,17 +25,17 @@ pub fn hint(
 ) -> Result<i32, Error> {
     let HintArgs { exercise, reset } = args;
     let ex = course.exercise(&exercise)?;
-    let mut state = store.load();
-    let progress = state.exercises.entry(ex.id().to_owned()).or_default();
-    if reset {
-        progress.hints_shown = 0;
-    }
     let total = ex.file.hints.len();
-    if !reset && progress.hints_shown < total {
-        progress.hints_shown += 1;
-    }
-    let shown = progress.hints_shown.min(total);
-    store.save(&state)?;
+    let shown = store.update(|state| {
+        let progress = state.exercises.entry(ex.id().to_owned()).or_default();
+        if reset {
+            progress.hints_shown = 0;
+        }
+        if !reset && progress.hints_shown < total {
+            progress.hints_shown += 1;
+        }
+        progress.hints_shown.min(total)
+    })?;
     emit(
         output,
         || crate::show::render_hints(ex, shown),

@@ -174,22 +174,22 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// One atomic writer for every file kubelab writes.
-pub use crate::grade::outputs::write_atomically;
+pub use crate::error::write_atomically;
 
 pub fn record(store: &mut Store, report: &CheckReport) -> Result<(), Error> {
-    let mut state = store.load();
-    let p = state.exercises.entry(report.exercise.clone()).or_default();
-    p.last = Some(LastVerdict {
-        passed: report.passed,
-        mode: report.mode,
-        earned: f64::from(report.score.earned),
-        possible: f64::from(report.score.possible),
-        at: jiff::Timestamp::now().to_string(),
-    });
-    if report.mode == crate::check::Mode::Live {
-        p.last_live = p.last.clone();
-    }
-    store.save(&state)
+    store.update(|state| {
+        let p = state.exercises.entry(report.exercise.clone()).or_default();
+        p.last = Some(LastVerdict {
+            passed: report.passed,
+            mode: report.mode,
+            earned: f64::from(report.score.earned),
+            possible: f64::from(report.score.possible),
+            at: jiff::Timestamp::now().to_string(),
+        });
+        if report.mode == crate::check::Mode::Live {
+            p.last_live = p.last.clone();
+        }
+    })
 }
 
 pub fn print_report(report: &CheckReport, output: Output) {

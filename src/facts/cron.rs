@@ -135,7 +135,7 @@ fn go_duration(text: &str) -> Option<SignedDuration> {
         total += n * scale;
         rest = &rest[unit_len..];
     }
-    Some(SignedDuration::from_secs_f64(total))
+    SignedDuration::try_from_secs_f64(total).ok()
 }
 
 fn field(expr: &str, b: &Bounds) -> Result<u64, String> {

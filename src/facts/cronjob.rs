@@ -122,12 +122,7 @@ fn state_line(f: &CronJobFacts) -> String {
             Some(n) => {
                 let when = f
                     .seconds_to_next_run
-                    .map(|s| {
-                        format!(
-                            ", in {}",
-                            crate::text::format_duration(jiff::SignedDuration::from_secs_f64(s))
-                        )
-                    })
+                    .map(|s| format!(", in {}", crate::text::format_seconds(s)))
                     .unwrap_or_default();
                 format!("next at {n} ({}{when})", f.time_zone)
             }

@@ -172,16 +172,7 @@ pub fn feedback_text(book: &Gradebook, l: &LearnerGrade) -> String {
     out
 }
 
-/// Writes a file whole or not at all: a temporary file beside it, renamed into place.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let shown = path.display().to_string();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(&shown, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(&shown, e))?;
-    tmp.persist(path).map_err(|e| Error::io(&shown, e.error))?;
-    Ok(())
-}
+pub use crate::error::write_atomically;
 
 /// Writes every output into `dir`; returns the paths written.
 pub fn write_all(

@@ -59,10 +59,7 @@ fn job(out: &mut String, name: &str, f: &JobFacts) {
             } else {
                 "for"
             };
-            format!(
-                " {word} {}",
-                crate::text::format_duration(jiff::SignedDuration::from_secs_f64(d))
-            )
+            format!(" {word} {}", crate::text::format_seconds(d))
         })
         .unwrap_or_default();
     let _ = writeln!(out, "  {}: {}{after}", name.bold(), clean(&f.state));

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::check::{format_duration, parse_duration};
+use crate::check::parse_duration;
 use crate::course::Exercise;
 use crate::error::Error;
 use crate::facts::TargetFacts;
@@ -115,7 +115,7 @@ fn measured(measure: Measure, f: &TargetFacts) -> Option<f64> {
 
 fn show(measure: Measure, v: f64) -> String {
     match measure {
-        Measure::JobDuration => format_duration(jiff::SignedDuration::from_secs_f64(v)),
+        Measure::JobDuration => crate::text::format_seconds(v),
         _ => crate::check::expr::format_number(v),
     }
 }

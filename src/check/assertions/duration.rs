@@ -61,7 +61,8 @@ impl Check for Duration {
         let secs = fact(t, "duration_seconds")
             .and_then(Json::as_f64)
             .ok_or_else(|| format!("Job {object} has not started, so it has no duration"))?;
-        let d = jiff::SignedDuration::from_secs_f64(secs);
+        let d = jiff::SignedDuration::try_from_secs_f64(secs)
+            .map_err(|_| format!("Job {object}'s duration ({secs} s) is out of any range"))?;
         values.insert("value".into(), format_duration(d));
         let mut ok = true;
         let mut expected = Vec::new();
@@ -78,10 +79,7 @@ impl Check for Duration {
             let osecs = fact(o, "duration_seconds")
                 .and_then(Json::as_f64)
                 .ok_or_else(|| format!("Job {other} has no duration to compare with"))?;
-            values.insert(
-                "other".into(),
-                format_duration(jiff::SignedDuration::from_secs_f64(osecs)),
-            );
+            values.insert("other".into(), crate::text::format_seconds(osecs));
             ok &= secs < osecs;
             expected.push(format!("faster than {other}"));
         }

@@ -1,0 +1,101 @@
+//! Real faults on the real cluster (the shared/k8s kit stops and starts its own parts): etcd
+//! stopped under a running API server while a learner checks and an instructor grades. Each
+//! is explained, exits 3 and writes nothing; afterwards the kit is started again and the
+//! same commands work. Takes the node whole: every other test would lose the cluster too.
+
+use super::{Test, fresh_namespace, kubectl, real_cluster, run_kit_script, whole_node};
+
+#[test]
+fn etcd_stopped_under_check_and_grade_is_explained_and_writes_nothing() {
+    let Some(kc) = real_cluster("stop a real etcd under check and grade") else {
+        return;
+    };
+    let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
+        eprintln!(
+            "skipped: set KUBELAB_E2E_KIT to the shared/k8s kit (and run as root) to stop its etcd"
+        );
+        return;
+    };
+    let kit = std::path::PathBuf::from(kit);
+    let kit_dir = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
+    let _node = whole_node();
+    let (ns, _guard) = fresh_namespace(&kc, "etcd-down");
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, format!("learner,namespace\nana,{ns}\n")).unwrap();
+    let state = dir.path().join("state.json");
+    std::fs::write(&state, r#"{"exercises":{"race":{"hints_shown":2}}}"#).unwrap();
+    let state_env = state.display().to_string();
+    let out = dir.path().join("grades");
+    let grade = |to: &std::path::Path| {
+        Test::new(&[
+            "grade",
+            "slow-sequential",
+            "--roster",
+            roster.to_str().unwrap(),
+            "--out",
+            to.to_str().unwrap(),
+            "--kubeconfig",
+            &kc,
+            "--request-timeout",
+            "8s",
+        ])
+        .run()
+    };
+
+    run_kit_script(&kit, &kit_dir, r#". "$KIT/lib.sh" && stop_c etcd 5"#);
+    let restart = Restart {
+        kit: &kit,
+        kit_dir: &kit_dir,
+    };
+    let check = Test::new(&["check", "slow-sequential", "--request-timeout", "8s"])
+        .real(&kc, &ns)
+        .env("KUBELAB_STATE", &state_env)
+        .run();
+    assert_eq!(check.code, 3, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stderr.contains("API server") || check.stderr.contains("timed out"),
+        "explained: {}",
+        check.stderr
+    );
+    assert!(
+        check.stderr.contains("help:"),
+        "says what to do: {}",
+        check.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        r#"{"exercises":{"race":{"hints_shown":2}}}"#,
+        "the progress file is as it was"
+    );
+    let graded = grade(&out);
+    assert_eq!(graded.code, 3, "{}{}", graded.stdout, graded.stderr);
+    assert!(graded.stderr.contains("help:"), "{}", graded.stderr);
+    assert!(!out.exists(), "a failed grade wrote {}", out.display());
+
+    drop(restart);
+    let back = (0..60).any(|_| {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        kubectl(&kc, &["get", "--raw", "/readyz"]).status.success()
+    });
+    assert!(back, "the kit came back");
+    let again = grade(&dir.path().join("after"));
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+/// Starts the kit again (its up.sh starts what is not running) however the test ends.
+struct Restart<'a> {
+    kit: &'a std::path::Path,
+    kit_dir: &'a std::path::Path,
+}
+
+impl Drop for Restart<'_> {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(r#"bash "$KIT/up.sh" >/dev/null"#)
+            .env("KIT", self.kit)
+            .env("KIT_DIR", self.kit_dir)
+            .output();
+    }
+}
