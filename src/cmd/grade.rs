@@ -74,6 +74,7 @@ pub enum GradeCommand {
     /// Merge the gradebooks of shards (their `gradebook.json`, or the folders holding it)
     /// into the outputs of the whole class.
     Merge {
+        /// The shards' `gradebook.json` files, or the folders holding them (or give --job).
         #[arg(required_unless_present = "job", value_name = "PART")]
         parts: Vec<PathBuf>,
         /// Read the parts from the logs of this Indexed Job's pods instead (its shards ran
@@ -81,6 +82,7 @@ pub enum GradeCommand {
         /// part digest-checked. The Job is in -n NAMESPACE (default: the context's).
         #[arg(long, value_name = "NAME", conflicts_with = "parts")]
         job: Option<String>,
+        /// Where the class's gradebook, JUnit file and feedback are written.
         #[arg(long, value_name = "DIR", default_value = "grades")]
         out: PathBuf,
         /// Also write the LMS import file (see `grade --lms`).

@@ -231,17 +231,23 @@ async fn split_and_assemble(
                 progress();
                 return Ok((l.id.clone(), Err(no_namespace(l))));
             };
-            if !all
+            let Some(namespace) = all
                 .namespaces
                 .iter()
-                .any(|n| n.metadata.name.as_deref() == Some(ns))
-            {
+                .find(|n| n.metadata.name.as_deref() == Some(ns))
+            else {
                 progress();
                 return Ok((l.id.clone(), Err(format!("namespace {ns} does not exist"))));
-            }
+            };
             let mut listed = share(&all.listed, ns);
             secrets_of(cx, ns, &mut listed).await?;
-            let snap = finish(cx, ns, listed).await;
+            let mut snap = finish(cx, ns, listed).await;
+            if let (Ok(Ok(s)), Some(since)) = (&mut snap, &namespace.metadata.deletion_timestamp) {
+                s.notes.push(format!(
+                    "namespace {ns} is being deleted (since {}): what is left in it was graded; its work may already be gone",
+                    since.0
+                ));
+            }
             progress();
             snap.map(|s| (l.id.clone(), s))
         }

@@ -376,7 +376,10 @@ fn grade_found(ex: &Exercise, found: &gather::Found, expected: Option<&str>) -> 
                 .join(" or "),
             snap.namespace
         );
-        return ExerciseGrade::zero(ex, Flag::Missing, why, source);
+        let mut grade = ExerciseGrade::zero(ex, Flag::Missing, why, source);
+        // What gathering noticed (a namespace being deleted) explains a missing grade too.
+        grade.reasons.extend(snap.notes.iter().cloned());
+        return grade;
     }
     let (report, facts) = crate::live::assess(ex, snap, source);
     let mut grade = ExerciseGrade::judged(&report, completed_at(&facts));

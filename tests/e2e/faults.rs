@@ -99,3 +99,80 @@ impl Drop for Restart<'_> {
             .output();
     }
 }
+
+/// A learner's namespace deleted while the class is graded (held in Terminating by a
+/// finalizer, as a slow deletion is): the grade says the namespace is being deleted rather than
+/// only "missing", so the instructor asks before trusting it.
+#[test]
+fn a_namespace_being_deleted_while_graded_is_said() {
+    let Some(kc) = real_cluster("grade a namespace that is being deleted") else {
+        return;
+    };
+    let _node = super::share_node();
+    let (ns, _guard) = fresh_namespace(&kc, "deleted-mid-grade");
+    let hold = [
+        "create",
+        "configmap",
+        "held",
+        "-n",
+        &ns,
+        "--from-literal=a=b",
+    ];
+    assert!(kubectl(&kc, &hold).status.success());
+    let finalizer = r#"{"metadata":{"finalizers":["kubelab.dev/e2e-hold"]}}"#;
+    let patch = ["patch", "configmap", "held", "-n", &ns, "-p", finalizer];
+    assert!(kubectl(&kc, &patch).status.success());
+    let release = Release { kc: &kc, ns: &ns };
+    assert!(
+        kubectl(&kc, &["delete", "namespace", &ns, "--wait=false"])
+            .status
+            .success()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, format!("learner,namespace\nana,{ns}\n")).unwrap();
+    let out = dir.path().join("grades");
+    let graded = Test::new(&[
+        "grade",
+        "slow-sequential",
+        "--roster",
+        roster.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--kubeconfig",
+        &kc,
+    ])
+    .run();
+    assert_eq!(graded.code, 0, "{}{}", graded.stdout, graded.stderr);
+    let feedback = std::fs::read_to_string(out.join("feedback/ana.md")).unwrap();
+    assert!(
+        feedback.contains(&format!("namespace {ns} is being deleted (since ")),
+        "{feedback}"
+    );
+    drop(release);
+}
+
+/// Lets the held namespace go however the test ends.
+struct Release<'a> {
+    kc: &'a str,
+    ns: &'a str,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let gone = r#"{"metadata":{"finalizers":null}}"#;
+        let _ = kubectl(
+            self.kc,
+            &[
+                "patch",
+                "configmap",
+                "held",
+                "-n",
+                self.ns,
+                "--type=merge",
+                "-p",
+                gone,
+            ],
+        );
+    }
+}
