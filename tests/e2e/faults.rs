@@ -74,12 +74,15 @@ fn etcd_stopped_under_check_and_grade_is_explained_and_writes_nothing() {
     assert!(!out.exists(), "a failed grade wrote {}", out.display());
 
     drop(restart);
-    let back = (0..60).any(|_| {
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        kubectl(&kc, &["get", "--raw", "/readyz"]).status.success()
-    });
-    assert!(back, "the kit came back");
-    let again = grade(&dir.path().join("after"));
+    // The API server refills its caches from etcd for a while after it is back.
+    let mut again = grade(&dir.path().join("after"));
+    for _ in 0..6 {
+        if again.code == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        again = grade(&dir.path().join("after"));
+    }
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
 
@@ -90,6 +93,8 @@ struct Restart<'a> {
 }
 
 impl Drop for Restart<'_> {
+    /// Runs before the test lets go of the node: the next test finds a cluster that lists
+    /// pods again, not one still refilling its caches.
     fn drop(&mut self) {
         let _ = std::process::Command::new("bash")
             .arg("-c")
@@ -97,6 +102,16 @@ impl Drop for Restart<'_> {
             .env("KIT", self.kit)
             .env("KIT_DIR", self.kit_dir)
             .output();
+        let kc = self.kit_dir.join("admin.kubeconfig").display().to_string();
+        for _ in 0..90 {
+            let pods = ["get", "pods", "-A", "--request-timeout=5s", "-o", "name"];
+            if kubectl(&kc, &["get", "--raw", "/readyz"]).status.success()
+                && kubectl(&kc, &pods).status.success()
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
     }
 }
 
