@@ -37,11 +37,7 @@ pub struct Bundle {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&Sha256::digest(bytes))
 }
 
 /// Feeds serialised JSON straight into the hash: no copy of a large snapshot in memory.
@@ -60,7 +56,7 @@ impl std::io::Write for HashWriter {
 fn sha256_of_json(value: &impl Serialize) -> String {
     let mut w = HashWriter(Sha256::new());
     serde_json::to_writer(&mut w, value).expect("bundle serialises");
-    format!("sha256:{}", hex(&w.0.finalize()))
+    format!("sha256:{}", crate::text::hex(&w.0.finalize()))
 }
 
 /// The digest of a snapshot alone: what bundles without a learner id carry.

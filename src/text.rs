@@ -4,6 +4,11 @@
 /// Makes text that came from outside (pod logs, learner files, Event messages) safe for a
 /// terminal: control characters, escape sequences and bidirectional overrides are shown as
 /// visible escapes (`\e[31m`) instead of being interpreted, so the learner sees what is there.
+/// Bytes as lower-case hex: digests, tokens, short hashes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

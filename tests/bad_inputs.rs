@@ -277,7 +277,7 @@ fn group_course() -> Vec<Seen> {
     par(&inputs("course"), |p| {
         let name = name_of(p);
         let tmp = tempfile::tempdir().unwrap();
-        copy_tree(&good, tmp.path());
+        common::copy_tree(&good, tmp.path());
         let target = match name.split('-').next() {
             Some("exercise") => "units/01-u/ex-a/exercise.yaml",
             Some("unit") => "units/01-u/unit.yaml",
@@ -292,19 +292,6 @@ fn group_course() -> Vec<Seen> {
             diagnostics,
         }
     })
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).unwrap();
-        }
-    }
 }
 
 /// Inputs too big to commit, made here: 100 MB files, a million documents, a 50 MB log line.

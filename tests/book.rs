@@ -256,8 +256,8 @@ fn a_new_exercise_gets_its_page_with_no_other_edit() {
     };
     let tmp = tempfile::tempdir().expect("tmp");
     let course = tmp.path();
-    copy_dir(&root().join("tests/fixtures/courses/good"), course);
-    copy_dir(&root().join("book"), &course.join("book"));
+    common::copy_tree(&root().join("tests/fixtures/courses/good"), course);
+    common::copy_tree(&root().join("book"), &course.join("book"));
     let _ = std::fs::remove_dir_all(course.join("book/site"));
     let unit_yaml = std::fs::read_dir(course.join("units"))
         .expect("units")
@@ -297,19 +297,6 @@ fn a_new_exercise_gets_its_page_with_no_other_edit() {
     assert!(page.contains("kubectl create job added"), "its hint");
     let unit_page = read(&dest.join("units").join(&folder).join("index.html"));
     assert!(unit_page.contains("added-later.html"), "the unit links it");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let path = entry.expect("entry").path();
-        let dest = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).expect("copy");
-        }
-    }
 }
 
 fn url(site: &Path, page: &str) -> String {

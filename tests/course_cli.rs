@@ -69,7 +69,7 @@ fn broken_courses_name_file_line_column_and_field() {
 #[test]
 fn lint_proves_references_pass_their_own_assertions() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("tests/fixtures/courses/good"), dir.path());
+    common::copy_tree(&root().join("tests/fixtures/courses/good"), dir.path());
     let reference = dir.path().join("units/01-u/ex-a/reference.yaml");
     let text = std::fs::read_to_string(&reference)
         .unwrap()
@@ -146,19 +146,6 @@ fn shipped_schemas_match_the_model() {
             "{} is stale: run `cargo run -- schemas --write`",
             path.display()
         );
-    }
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

@@ -1715,7 +1715,7 @@ fn a_custom_resource_is_judged_and_an_unserved_kind_is_named() {
     // The fixture course names group example.com; this test's CRD has a group of its own, so
     // that tests running at once do not share one: the course is copied with it.
     let course = dir.path().join("course");
-    copy_tree(&root().join("tests/fixtures/courses/custom-kind"), &course);
+    common::copy_tree(&root().join("tests/fixtures/courses/custom-kind"), &course);
     for ex in ["widget", "gadget"] {
         let p = course.join(format!("units/01-custom/{ex}/exercise.yaml"));
         let text = std::fs::read_to_string(&p)
@@ -1753,17 +1753,4 @@ fn a_custom_resource_is_judged_and_an_unserved_kind_is_named() {
         "{}",
         unserved.stderr
     );
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }

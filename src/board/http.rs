@@ -28,7 +28,7 @@ pub fn new_token() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
         .map_err(|e| Error::Usage(format!("no randomness for a token: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::text::hex(&bytes))
 }
 
 fn allowed(shared: &Shared, query: &HashMap<String, String>) -> bool {

@@ -42,11 +42,7 @@ fn plain(id: &str) -> String {
 }
 
 fn short_hash(id: &str) -> String {
-    Sha256::digest(id.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::text::hex(&Sha256::digest(id.as_bytes())[..4])
 }
 
 /// A file stem for each id, distinct even on case-insensitive file systems. An id that is

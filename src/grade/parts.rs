@@ -23,7 +23,7 @@ pub const MAX_LOG_BYTES: usize = 12 * 1024 * 1024;
 
 /// Frames a gradebook (the bytes of `gradebook.json`) for a log.
 pub fn encode(json: &[u8], shard: Shard) -> String {
-    let digest = hex(&Sha256::digest(json));
+    let digest = crate::text::hex(&Sha256::digest(json));
     let body = STANDARD.encode(json);
     let mut out = format!(
         "{PREFIX} begin shard={shard} bytes={} sha256={digest}\n",
@@ -129,7 +129,7 @@ pub fn decode(log: &str) -> Result<Part, PartError> {
             found: json.len(),
         });
     }
-    let digest = hex(&Sha256::digest(&json));
+    let digest = crate::text::hex(&Sha256::digest(&json));
     if digest != header.sha256 {
         return Err(PartError::Digest {
             declared: header.sha256,
@@ -181,10 +181,6 @@ fn parse_header(fields: &str, line: usize) -> Result<Header, PartError> {
 /// At most 40 characters of untrusted text, cleaned for a terminal.
 fn clip(text: &str) -> String {
     crate::text::clean(&text.chars().take(40).collect::<String>())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Which completion indexes of `completions` have no succeeded pod, and which have more
