@@ -90,19 +90,59 @@ pub fn assess(exercise: &Exercise, snapshot: &Snapshot, source: String) -> (Chec
     let mut report = judge_all(exercise, &evidence, &missing, source);
     if !missing.is_empty() && exercise.assertions.iter().any(|a| a.needs_run()) {
         report.passed = false;
-        notes.push(format!(
-            "nothing to judge yet for {}: apply your manifest (`kubectl apply -f {}`) or let kubelab run it (`kubelab run {} --file {}`), then check again",
-            missing.join(" and "),
-            exercise.file.learner_file,
-            exercise.id(),
-            exercise.file.learner_file
-        ));
+        notes.push(nothing_yet(exercise, &missing));
         report.pending = missing;
+    }
+    let lost = node_lost_notes(snapshot, targets);
+    if !lost.is_empty() {
+        // Their pods look Running, containers ready: the last their kubelet told, not now.
+        report.passed = false;
+        notes.extend(lost);
     }
     report.facts = Some(derived.clone());
     report.pitfalls = pitfalls;
     report.notes = notes;
     (report, derived)
+}
+
+/// What to do when the targets an exercise judges by their run are not there.
+fn nothing_yet(exercise: &Exercise, missing: &[String]) -> String {
+    format!(
+        "nothing to judge yet for {}: apply your manifest (`kubectl apply -f {}`) or let kubelab run it (`kubelab run {} --file {}`), then check again",
+        missing.join(" and "),
+        exercise.file.learner_file,
+        exercise.id(),
+        exercise.file.learner_file
+    )
+}
+
+/// What to say of the nodes of the targets' pods that stopped reporting: which pods they
+/// hold, since when, and that nothing is judged passed meanwhile.
+fn node_lost_notes(snapshot: &Snapshot, targets: &[TargetRef]) -> Vec<String> {
+    // Node, to when its first pod was marked not ready and the pods on it.
+    let mut nodes: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    for p in targets
+        .iter()
+        .flat_map(|t| relations::pods_of_target(snapshot, t))
+    {
+        if let Some(lost) = facts::node::NodeLost::of(p) {
+            let name = p.metadata.name.clone().unwrap_or_default();
+            let entry = nodes.entry(lost.node).or_insert((lost.since, Vec::new()));
+            entry.1.push(name);
+        }
+    }
+    nodes
+        .into_iter()
+        .map(|(node, (since, mut pods))| {
+            pods.sort();
+            pods.dedup();
+            format!(
+                "node {node} stopped reporting (its pods marked not ready since {since}: its kubelet posts no status): {} show{} the last state it told, not what happens now, so this is not judged passed; check again once `kubectl get node {node}` says Ready",
+                pods.join(", "),
+                if pods.len() == 1 { "s" } else { "" }
+            )
+        })
+        .collect()
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Json {

@@ -111,6 +111,8 @@ async fn watch_cluster(
 ) {
     let stream = crate::wait::changes(&client, &namespace, kinds);
     futures::pin_mut!(stream);
+    // Every kind's watch expires at once: one note for them all.
+    let mut expiry_said = false;
     while let Some(ev) = stream.next().await {
         match ev {
             Ok(()) => {
@@ -127,6 +129,15 @@ async fn watch_cluster(
                     if tx.send(Input::ClusterChanged).is_err() {
                         return;
                     }
+                }
+            }
+            Err(e) if crate::cluster::watch_expired(&e) => {
+                if !expiry_said {
+                    expiry_said = true;
+                    let _ = tx.send(Input::Note(format!(
+                        "the cluster watch expired ({}); listed again, so nothing that changed meanwhile is missed",
+                        crate::text::clean(&crate::cluster::watch_status(&e).1)
+                    )));
                 }
             }
             Err(_) => {}

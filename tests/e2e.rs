@@ -1337,13 +1337,15 @@ fn run_kit_script(kit: &std::path::Path, kit_dir: &std::path::Path, script: &str
     );
 }
 
-/// The API server stopped and started again (the shared/k8s kit's own scripts) while `run`
-/// and `check --wait` watch: both say the server is lost, say when it is back, and finish with
-/// their verdict; a check made while it is down fails at once with what to do; the learner's
-/// progress file keeps what it held. Needs the kit (`KUBELAB_E2E_KIT`, which `.ci/run` sets)
-/// and root, and takes the node whole: every other test would lose the server too.
+/// The API server stopped and started again (the shared/k8s kit's own scripts) while `run`,
+/// `check --wait` and watch mode watch, and etcd compacted meanwhile past what they had seen,
+/// so their watches come back to a real 410 Gone: each says the server is lost, says when it
+/// is back and that its watch expired, lists again and finishes with its verdict, no pod's
+/// line lost or shown twice; a check made while it is down fails at once with what to do; the
+/// learner's progress file keeps what it held. Needs the kit (`KUBELAB_E2E_KIT`, which
+/// `.ci/run` sets) and root, and takes the node whole: every other test would lose the server.
 #[test]
-fn an_api_server_restart_mid_watch_is_survived() {
+fn an_api_server_restart_and_etcd_compaction_mid_watch_are_survived() {
     let Some(kc) = real_cluster("restart a real API server") else {
         return;
     };
@@ -1382,6 +1384,10 @@ fn an_api_server_restart_mid_watch_is_survived() {
     let wait = Test::new(&["check", "slow-sequential", "--wait", "6m"])
         .real(&kc, &ns_wait)
         .spawn();
+    let learner_file = reference.display().to_string();
+    let mut watch = Test::new(&["watch", "slow-sequential", "--file", &learner_file])
+        .real(&kc, &ns_wait)
+        .spawn();
     first_running_pod(&kc, &ns_run);
     first_running_pod(&kc, &ns_wait);
 
@@ -1397,6 +1403,17 @@ fn an_api_server_restart_mid_watch_is_survived() {
         std::fs::read(&state).unwrap(),
         before,
         "a failed check kept the progress file as it was"
+    );
+    // etcd moves on and forgets what the watches last saw (as the API server's own periodic
+    // compaction does): a key outside the API's /registry is written, then history is compacted
+    // up to that write, so every watch resumes from a resource version etcd no longer has.
+    kit_script(
+        r#"set -e
+        bump=$(curl -fsS -X POST http://127.0.0.1:2379/v3/kv/put -d '{"key":"L2t1YmVsYWItZTJlL2J1bXA=","value":"MQ=="}')
+        rev=$(printf '%s' "$bump" | sed -n 's/.*"revision":"\([0-9]*\)".*/\1/p')
+        test -n "$rev"
+        curl -fsS -X POST http://127.0.0.1:2379/v3/kv/compaction -d "{\"revision\":\"$rev\",\"physical\":true}" >/dev/null
+        curl -fsS -X POST http://127.0.0.1:2379/v3/kv/deleterange -d '{"key":"L2t1YmVsYWItZTJlL2J1bXA="}' >/dev/null"#,
     );
     std::thread::sleep(std::time::Duration::from_secs(8));
     kit_script(r#"bash "$KIT/up.sh" >/dev/null"#);
@@ -1415,6 +1432,8 @@ fn an_api_server_restart_mid_watch_is_survived() {
         for said in [
             "lost the API server",
             "Your Jobs keep running on the cluster meanwhile",
+            "the watch expired (too old resource version",
+            "listing again, so nothing that changed meanwhile is missed",
             "the API server answers again (after ",
         ] {
             assert!(
@@ -1435,6 +1454,26 @@ fn an_api_server_restart_mid_watch_is_survived() {
             "the live log resumes where it was cut: item {item} once\n{run_log}"
         );
     }
+    // Watch mode listed again too, and its last screen judges the finished Job.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let last_screen = |all: &str| {
+        let screens: Vec<&str> = all.split("----\n").filter(|s| !s.is_empty()).collect();
+        screens.last().map(|s| s.to_string()).unwrap_or_default()
+    };
+    while !last_screen(&watch.stdout_so_far()).contains("10/10 points")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    watch.type_line("q");
+    let watched = watch.finish(std::time::Duration::from_secs(30));
+    assert_eq!(watched.code, 0, "{}{}", watched.stdout, watched.stderr);
+    let screen = last_screen(&watched.stdout);
+    assert!(screen.contains("10/10 points"), "{screen}");
+    assert!(
+        screen.contains("the cluster watch expired (too old resource version"),
+        "{screen}"
+    );
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap())
         .expect("the progress file is whole");
     assert_eq!(kept["exercises"]["race"]["hints_shown"], 2, "{kept}");

@@ -41,6 +41,14 @@ pub fn watch_status(e: &kube::runtime::watcher::Error) -> (Option<u16>, String) 
     }
 }
 
+/// Whether a watch expired: the API server no longer keeps the changes since the watch's
+/// resource version (410 Gone, "too old resource version", after etcd compacted them or the
+/// server restarted); the watcher lists again.
+pub fn watch_expired(e: &kube::runtime::watcher::Error) -> bool {
+    let (code, text) = watch_status(e);
+    code == Some(410) || text.contains("too old resource version")
+}
+
 /// What an API status (401, 403, 404, 5xx...) means for the user.
 fn refused(code: u16, message: String, what: &str, namespace: &str) -> Error {
     match code {

@@ -11,6 +11,7 @@ pub mod cron;
 pub mod cronjob;
 pub mod deployment;
 pub mod job;
+pub mod node;
 pub mod pod;
 pub mod relations;
 pub mod service;

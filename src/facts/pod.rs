@@ -6,6 +6,7 @@
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 use serde::Serialize;
 
+use super::node::NodeLost;
 use super::{distinct, truncate};
 use crate::snapshot::Snapshot;
 use crate::text::clean;
@@ -65,6 +66,9 @@ pub struct PodFacts {
     pub service_account: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// Its node stopped reporting: what the pod shows is the last its kubelet told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_lost: Option<NodeLost>,
     pub containers: Vec<ContainerFacts>,
     pub init_containers: Vec<ContainerFacts>,
     /// Distinct waiting reasons of its containers: ErrImagePull, CrashLoopBackOff...
@@ -169,6 +173,7 @@ pub fn of(snapshot: &Snapshot, pod: &Pod) -> PodFacts {
             .and_then(|s| s.service_account_name.clone())
             .or_else(|| Some("default".into())),
         node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+        node_lost: NodeLost::of(pod),
         waiting_reasons: Vec::new(),
         image_pull_failures: Vec::new(),
         unschedulable: Vec::new(),
@@ -370,6 +375,12 @@ fn state_line(f: &PodFacts) -> String {
     if f.terminating {
         s.push_str(" (terminating)");
     }
+    if let Some(lost) = &f.node_lost {
+        return format!(
+            "{s} as last reported: node {} stopped reporting (not ready since {}), so nothing on it progresses until its kubelet is back",
+            lost.node, lost.since
+        );
+    }
     if f.phase == "Running" {
         s.push_str(if f.ready { ", ready" } else { ", not ready" });
     }
@@ -442,6 +453,7 @@ pub fn not_found(name: &str) -> PodFacts {
         qos_class: None,
         service_account: None,
         node: None,
+        node_lost: None,
         containers: Vec::new(),
         init_containers: Vec::new(),
         waiting_reasons: Vec::new(),

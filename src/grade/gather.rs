@@ -3,7 +3,9 @@
 //! forbidden, the same calls `check` makes, namespace by namespace. Secrets are never listed
 //! cluster-wide (that would hand the grader every token in the cluster): only in the learners'
 //! namespaces, as keys. Logs are read under one limit for the whole class. The snapshots are
-//! exactly what `check` would judge.
+//! exactly what `check` would judge, and each is handed to the caller's judge as soon as it is
+//! complete and dropped after: a class's logs are never all held at once (60 learners x 20
+//! pods x 256 KiB would be 300 MiB), only those of the few learners being read.
 
 use std::collections::BTreeMap;
 
@@ -20,12 +22,16 @@ use crate::target::Plan;
 /// Logs read at once for the whole class.
 pub const CLASS_LOG_CONCURRENCY: usize = 16;
 
+/// Learners read at once: enough to keep the log reads busy, few enough that their logs
+/// (up to 256 KiB per container) stay a bounded few MiB.
+pub const LEARNERS_AT_ONCE: usize = 4;
+
 /// What was found for one learner: a snapshot, or why there is none.
 pub type Found = Result<Snapshot, String>;
 
-/// The class's snapshots and how they were read.
-pub struct Gathered {
-    pub found: BTreeMap<String, Found>,
+/// What the judge made of each learner's snapshot, and how the class was read.
+pub struct Gathered<J> {
+    pub found: BTreeMap<String, J>,
     pub calls: usize,
     /// Said once per run: how the class was read (cluster-wide, or why not).
     pub notes: Vec<String>,
@@ -33,6 +39,9 @@ pub struct Gathered {
 
 /// Called after each learner is gathered, for a progress bar.
 pub type Progress<'a> = &'a (dyn Fn() + Sync);
+
+/// Judges one learner's snapshot (or why there is none) as soon as it is gathered.
+pub type Judge<'a, J> = &'a (dyn Fn(&Learner, Found) -> J + Sync);
 
 /// How a context's learners are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +52,15 @@ pub enum Reading {
     OneByOne,
 }
 
-/// Reads the work of every learner from their clusters, contexts concurrently.
-pub async fn from_clusters(
+/// Reads the work of every learner from their clusters, contexts concurrently, and judges
+/// each as it comes.
+pub async fn from_clusters<J: Send>(
     learners: &[Learner],
     plan: &Plan,
     base: &Target,
     reading: Reading,
-    progress: Progress<'_>,
-) -> Result<Gathered, Error> {
+    (progress, judge): (Progress<'_>, Judge<'_, J>),
+) -> Result<Gathered<J>, Error> {
     let mut by_context: BTreeMap<Option<String>, Vec<&Learner>> = BTreeMap::new();
     for l in learners {
         by_context
@@ -69,7 +79,17 @@ pub async fn from_clusters(
         let (limiter, calls) = (&limiter, &calls);
         async move {
             let (client, _) = cluster::connect(&target).await?;
-            gather_context(&client, &group, plan, reading, (limiter, calls), progress).await
+            let cx = Context {
+                kinds: cluster::resolve_kinds(&client, &plan.kinds, calls).await?,
+                identity: cluster::identity(&client, calls).await,
+                client: &client,
+                plan,
+                limiter,
+                calls,
+                progress,
+                judge,
+            };
+            gather_context(&cx, &group, reading).await
         }
     });
     let mut found = BTreeMap::new();
@@ -86,47 +106,47 @@ pub async fn from_clusters(
     })
 }
 
-type Part = (BTreeMap<String, Found>, Vec<String>);
+type Part<J> = (BTreeMap<String, J>, Vec<String>);
 
-/// What one context's gathering shares: the client, the plan and its kinds, the limits.
-struct Context<'a> {
+/// What one context's gathering shares: the client, the plan and its kinds, the limits, and
+/// what to do with each learner gathered.
+struct Context<'a, J> {
     client: &'a Client,
     plan: &'a Plan,
     kinds: Vec<ApiKind>,
     identity: ClusterIdentity,
     limiter: &'a LogLimiter,
     calls: &'a CallCount,
+    progress: Progress<'a>,
+    judge: Judge<'a, J>,
 }
 
-async fn gather_context(
-    client: &Client,
-    learners: &[&Learner],
-    plan: &Plan,
-    reading: Reading,
-    (limiter, calls): (&LogLimiter, &CallCount),
-    progress: Progress<'_>,
-) -> Result<Part, Error> {
-    let cx = Context {
-        client,
-        plan,
-        kinds: cluster::resolve_kinds(client, &plan.kinds, calls).await?,
-        identity: cluster::identity(client, calls).await,
-        limiter,
-        calls,
-    };
-    if reading == Reading::OneByOne {
-        return Ok((per_namespace(&cx, learners, progress).await?, Vec::new()));
+impl<J> Context<'_, J> {
+    /// A learner is read: judged now, so their snapshot (and its logs) goes at once.
+    fn done(&self, learner: &Learner, found: Found) -> (String, J) {
+        (self.progress)();
+        (learner.id.clone(), (self.judge)(learner, found))
     }
-    match list_everywhere(&cx).await? {
+}
+
+async fn gather_context<J: Send>(
+    cx: &Context<'_, J>,
+    learners: &[&Learner],
+    reading: Reading,
+) -> Result<Part<J>, Error> {
+    if reading == Reading::OneByOne {
+        return Ok((per_namespace(cx, learners).await?, Vec::new()));
+    }
+    match list_everywhere(cx).await? {
         Ok(all) => {
-            let found = split_and_assemble(&cx, learners, all, progress).await?;
+            let found = split_and_assemble(cx, learners, all).await?;
             Ok((
                 found,
                 vec!["read cluster-wide: one LIST per kind for the whole class".into()],
             ))
         }
         Err(Forbidden(why)) => {
-            let found = per_namespace(&cx, learners, progress).await?;
+            let found = per_namespace(cx, learners).await?;
             Ok((
                 found,
                 vec![format!(
@@ -146,7 +166,7 @@ struct Everything {
 /// Why the cluster-wide path is not open.
 struct Forbidden(String);
 
-async fn list_everywhere(cx: &Context<'_>) -> Result<Result<Everything, Forbidden>, Error> {
+async fn list_everywhere<J>(cx: &Context<'_, J>) -> Result<Result<Everything, Forbidden>, Error> {
     cx.calls.add();
     let namespaces = Api::<Namespace>::all(cx.client.clone())
         .list(&ListParams::default())
@@ -179,7 +199,8 @@ fn in_namespace<K: Resource + Clone>(items: &[K], ns: &str) -> Vec<K> {
         .collect()
 }
 
-/// One namespace's share of the cluster-wide lists.
+/// One namespace's share of the cluster-wide lists: copied when its learner's turn comes
+/// (splitting the class's lists up front held them twice at once), dropped once judged.
 fn share(all: &Listed, ns: &str) -> Listed {
     let a = &all.snapshot;
     let mut l = Listed::default();
@@ -202,7 +223,7 @@ fn share(all: &Listed, ns: &str) -> Listed {
 }
 
 /// A learner namespace's Secrets, as keys: read there only, never cluster-wide.
-async fn secrets_of(cx: &Context<'_>, ns: &str, into: &mut Listed) -> Result<(), Error> {
+async fn secrets_of<J>(cx: &Context<'_, J>, ns: &str, into: &mut Listed) -> Result<(), Error> {
     if !cx.kinds.iter().any(|k| k.known() == Some(Known::Secret)) {
         return Ok(());
     }
@@ -218,59 +239,51 @@ async fn secrets_of(cx: &Context<'_>, ns: &str, into: &mut Listed) -> Result<(),
     Ok(())
 }
 
-async fn split_and_assemble(
-    cx: &Context<'_>,
+async fn split_and_assemble<J: Send>(
+    cx: &Context<'_, J>,
     learners: &[&Learner],
     all: Everything,
-    progress: Progress<'_>,
-) -> Result<BTreeMap<String, Found>, Error> {
-    let runs = learners.iter().map(|l| {
-        let all = &all;
-        async move {
-            let Some(ns) = l.namespace.as_deref() else {
-                progress();
-                return Ok((l.id.clone(), Err(no_namespace(l))));
-            };
-            let Some(namespace) = all
-                .namespaces
-                .iter()
-                .find(|n| n.metadata.name.as_deref() == Some(ns))
-            else {
-                progress();
-                return Ok((l.id.clone(), Err(format!("namespace {ns} does not exist"))));
-            };
-            let mut listed = share(&all.listed, ns);
-            secrets_of(cx, ns, &mut listed).await?;
-            let mut snap = finish(cx, ns, listed).await;
-            if let (Ok(Ok(s)), Some(since)) = (&mut snap, &namespace.metadata.deletion_timestamp) {
-                s.notes.push(format!(
-                    "namespace {ns} is being deleted (since {}): what is left in it was graded; its work may already be gone",
-                    since.0
-                ));
-            }
-            progress();
-            snap.map(|s| (l.id.clone(), s))
+) -> Result<BTreeMap<String, J>, Error> {
+    let all = &all;
+    let runs = learners.iter().map(|l| async move {
+        let Some(ns) = l.namespace.as_deref() else {
+            return Ok(cx.done(l, Err(no_namespace(l))));
+        };
+        let Some(namespace) = all
+            .namespaces
+            .iter()
+            .find(|n| n.metadata.name.as_deref() == Some(ns))
+        else {
+            return Ok(cx.done(l, Err(format!("namespace {ns} does not exist"))));
+        };
+        let mut listed = share(&all.listed, ns);
+        secrets_of(cx, ns, &mut listed).await?;
+        let mut snap = finish(cx, ns, listed).await?;
+        if let (Ok(s), Some(since)) = (&mut snap, &namespace.metadata.deletion_timestamp) {
+            s.notes.push(format!(
+                "namespace {ns} is being deleted (since {}): what is left in it was graded; its work may already be gone",
+                since.0
+            ));
         }
+        Ok(cx.done(l, snap))
     });
-    Ok(futures::future::try_join_all(runs)
-        .await?
-        .into_iter()
-        .collect())
+    futures::stream::iter(runs)
+        .buffer_unordered(LEARNERS_AT_ONCE)
+        .try_collect()
+        .await
 }
 
 fn no_namespace(l: &Learner) -> String {
     format!("no namespace is given for this learner ({})", l.listed_at)
 }
 
-async fn per_namespace(
-    cx: &Context<'_>,
+async fn per_namespace<J: Send>(
+    cx: &Context<'_, J>,
     learners: &[&Learner],
-    progress: Progress<'_>,
-) -> Result<BTreeMap<String, Found>, Error> {
+) -> Result<BTreeMap<String, J>, Error> {
     let runs = learners.iter().map(|l| async move {
         let Some(ns) = l.namespace.as_deref() else {
-            progress();
-            return Ok((l.id.clone(), Err(no_namespace(l))));
+            return Ok(cx.done(l, Err(no_namespace(l))));
         };
         let listed = cluster::list_namespace(cx.client, Some(ns), &cx.kinds, cx.calls)
             .await
@@ -279,23 +292,19 @@ async fn per_namespace(
             cx.calls.add();
             let api: Api<Namespace> = Api::all(cx.client.clone());
             if let Ok(None) = api.get_opt(ns).await {
-                progress();
-                return Ok((l.id.clone(), Err(format!("namespace {ns} does not exist"))));
+                return Ok(cx.done(l, Err(format!("namespace {ns} does not exist"))));
             }
         }
-        let snap = finish(cx, ns, listed).await;
-        progress();
-        snap.map(|s| (l.id.clone(), s))
+        let snap = finish(cx, ns, listed).await?;
+        Ok(cx.done(l, snap))
     });
-    Ok(futures::stream::iter(runs)
-        .buffer_unordered(CLASS_LOG_CONCURRENCY)
-        .try_collect::<Vec<_>>()
-        .await?
-        .into_iter()
-        .collect())
+    futures::stream::iter(runs)
+        .buffer_unordered(LEARNERS_AT_ONCE)
+        .try_collect()
+        .await
 }
 
-async fn finish(cx: &Context<'_>, ns: &str, listed: Listed) -> Result<Found, Error> {
+async fn finish<J>(cx: &Context<'_, J>, ns: &str, listed: Listed) -> Result<Found, Error> {
     let mut snap = cluster::assemble(cx.client, ns, cx.plan, listed, cx.limiter, cx.calls)
         .await
         .map_err(grader_help)?;

@@ -338,16 +338,23 @@ pub async fn grade_learners(
     progress: gather::Progress<'_>,
 ) -> Result<(Graded, Vec<String>, usize), Error> {
     let plan = crate::target::Plan::merge(exercises.iter().map(|e| &e.plan));
-    let gathered = gather::from_clusters(learners, &plan, target, reading, progress).await?;
-    let graded = par_map(learners, |l| {
-        let found = &gathered.found[&l.id];
+    // Judged as each learner's work arrives, so that only a few learners' logs are held.
+    let judge = |l: &Learner, found: gather::Found| -> Vec<ExerciseGrade> {
         let expected = l.cluster.as_deref().or(expect_cluster);
-        let grades = exercises
+        exercises
             .iter()
-            .map(|ex| grade_found(ex, found, expected))
-            .collect();
-        (l.id.clone(), grades)
-    });
+            .map(|ex| grade_found(ex, &found, expected))
+            .collect()
+    };
+    let mut gathered =
+        gather::from_clusters(learners, &plan, target, reading, (progress, &judge)).await?;
+    let graded = learners
+        .iter()
+        .map(|l| {
+            let grades = gathered.found.remove(&l.id).unwrap_or_default();
+            (l.id.clone(), grades)
+        })
+        .collect();
     Ok((graded, gathered.notes, gathered.calls))
 }
 

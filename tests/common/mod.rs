@@ -264,13 +264,16 @@ impl Test {
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)
             .args(["--kubeconfig", kubeconfig, "-n", namespace])
-            .stdin(std::process::Stdio::null())
+            // Kept open for watch mode, which quits when its input ends.
+            .stdin(std::process::Stdio::piped())
             // Files, not pipes: a run streams pod logs, and a full pipe would stall it.
             .stdout(std::fs::File::create(&out).expect("stdout file"))
             .stderr(std::fs::File::create(&err).expect("stderr file"))
             .spawn()
             .expect("kubelab starts");
+        let mut child = child;
         Running {
+            stdin: child.stdin.take(),
             child,
             what: self.args.join(" "),
             out,
@@ -349,6 +352,7 @@ pub fn assert_same_collection(shipped: &Path, fresh: &Path) {
 /// kubelab running in the background ([`Test::spawn`]).
 pub struct Running {
     child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
     what: String,
     out: PathBuf,
     err: PathBuf,
@@ -356,6 +360,18 @@ pub struct Running {
 }
 
 impl Running {
+    /// Types a line on its standard input (watch mode's keys: `h`, `n`, `q`).
+    pub fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("its input is open");
+        writeln!(stdin, "{line}").expect("it reads its input");
+    }
+
+    /// What it has written to stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.out).unwrap_or_default()).into_owned()
+    }
+
     /// What it has written to stderr so far.
     pub fn stderr_so_far(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.err).unwrap_or_default()).into_owned()

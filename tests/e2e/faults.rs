@@ -1,9 +1,12 @@
 //! Real faults on the real cluster (the shared/k8s kit stops and starts its own parts): etcd
-//! stopped under a running API server while a learner checks and an instructor grades. Each
-//! is explained, exits 3 and writes nothing; afterwards the kit is started again and the
-//! same commands work. Takes the node whole: every other test would lose the cluster too.
+//! stopped under a running API server while a learner checks and an instructor grades (each
+//! explained, exit 3, nothing written; afterwards the kit is started again and the same
+//! commands work), the kubelet stopped while a learner's Job runs, a namespace deleted while
+//! graded. Each takes the node whole: every other test would lose the cluster too.
 
-use super::{Test, fresh_namespace, kubectl, real_cluster, run_kit_script, whole_node};
+use super::{
+    Test, first_running_pod, fresh_namespace, kubectl, real_cluster, run_kit_script, whole_node,
+};
 
 #[test]
 fn etcd_stopped_under_check_and_grade_is_explained_and_writes_nothing() {
@@ -189,5 +192,53 @@ impl Drop for Release<'_> {
                 gone,
             ],
         );
+    }
+}
+
+/// The kubelet stopped while a learner's Job runs: its pods stay Running in the API (the
+/// containers even finish, unseen), and after the node controller's grace period the node is
+/// NotReady and the pods are marked not ready. `run` ends its wait there and `check` judges
+/// the same: neither calls it passed, both say which node stopped reporting and what to do.
+#[test]
+fn a_kubelet_stopped_mid_run_is_explained_not_passed() {
+    let Some(kc) = real_cluster("stop a real kubelet under a run") else {
+        return;
+    };
+    let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
+        eprintln!(
+            "skipped: set KUBELAB_E2E_KIT to the shared/k8s kit (and run as root) to stop its kubelet"
+        );
+        return;
+    };
+    let kit = std::path::PathBuf::from(kit);
+    let kit_dir = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
+    let _node = whole_node();
+    let (ns, _guard) = fresh_namespace(&kc, "kubelet-down");
+    let run = Test::new(&["run", "slow-sequential", "--reference", "--timeout", "6m"])
+        .real(&kc, &ns)
+        .spawn();
+    first_running_pod(&kc, &ns);
+    run_kit_script(&kit, &kit_dir, r#". "$KIT/lib.sh" && stop_c kubelet 5"#);
+    let _restart = Restart {
+        kit: &kit,
+        kit_dir: &kit_dir,
+    };
+    let out = run.finish(std::time::Duration::from_secs(300));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    for said in [
+        "slow-sequential: node lab-node stopped reporting (its pods marked not ready since ",
+        "nothing on it progresses until its kubelet is back; judging what there is",
+    ] {
+        assert!(out.stderr.contains(said), "{said}: {}", out.stderr);
+    }
+    let check = Test::check("slow-sequential").real(&kc, &ns).expect(1);
+    for out in [&out, &check] {
+        assert!(
+            out.stdout.contains("node lab-node stopped reporting")
+                && out.stdout.contains("so this is not judged passed"),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("10/10 points"), "{}", out.stdout);
     }
 }

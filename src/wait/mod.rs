@@ -25,6 +25,9 @@ use crate::kinds::{KindRef, Known};
 use crate::snapshot::Snapshot;
 use crate::target::TargetRef;
 
+mod outage;
+use outage::Outage;
+
 /// One line of progress for a Job.
 pub fn progress_line(job: &Job) -> String {
     let name = job.metadata.name.as_deref().unwrap_or("?");
@@ -102,12 +105,22 @@ impl Known {
     fn watched(self) -> &'static [Known] {
         use Known::*;
         match self {
-            Job => &[Job],
+            // Its pods too: one on a node that stopped reporting ends the wait.
+            Job => &[Job, Pod],
             Pod => &[Pod, Event],
             Deployment => &[Deployment, ReplicaSet, Pod, Event],
             CronJob => &[CronJob, Job],
             Service => &[Service, EndpointSlice, Pod],
             _ => &[],
+        }
+    }
+
+    /// The kinds it cannot be judged without: a Job's own status says how it stands (its pods
+    /// only add whether their node stopped reporting), the others' need all they watch.
+    fn judged_by(self) -> &'static [Known] {
+        match self {
+            Known::Job => &[Known::Job],
+            other => other.watched(),
         }
     }
 }
@@ -119,6 +132,37 @@ enum Standing {
         progress: String,
         settled: Option<String>,
     },
+}
+
+/// Whether the Job owns the pod (by uid: a Job replaced under the same name owns none).
+fn owned_by(pod: &Pod, job: &Job) -> bool {
+    job.metadata.uid.as_ref().is_some_and(|uid| {
+        pod.metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|o| &o.uid == uid)
+    })
+}
+
+/// Where a Job stands: finished, or its pods' node stopped reporting (nothing on it moves,
+/// so waiting longer shows nothing new), or still running.
+fn job_standing(s: &Snapshot, name: &str, j: &Job) -> Standing {
+    let lost = s
+        .pods
+        .iter()
+        .filter(|p| owned_by(p, j))
+        .find_map(facts::node::NodeLost::of);
+    let settled = finished(j).map(|end| format!("{name}: {end}"));
+    Standing::Seen {
+        progress: progress_line(j),
+        settled: settled.or_else(|| {
+            lost.map(|l| format!(
+                "{name}: node {} stopped reporting (its pods marked not ready since {}): nothing on it progresses until its kubelet is back; judging what there is",
+                l.node, l.since
+            ))
+        }),
+    }
 }
 
 /// Where an object stands in the snapshot. `others_settled`: every other object has settled
@@ -136,10 +180,7 @@ fn standing(
             .find(|j| j.metadata.name.as_deref() == Some(&a.name))
         {
             None => Standing::Absent,
-            Some(j) => Standing::Seen {
-                progress: progress_line(j),
-                settled: finished(j).map(|end| format!("{}: {end}", a.name)),
-            },
+            Some(j) => job_standing(s, &a.name, j),
         };
     }
     let f = facts::derive(s, &a.target());
@@ -158,36 +199,39 @@ fn standing(
             "; ready, and waiting {left}s more for the liveness probes to have their say"
         ));
     }
-    let settled = match &f {
-        TargetFacts::Pod(p) => {
-            p.phase == "Succeeded"
-                || p.phase == "Failed"
-                || (p.ready && p.on_probation().is_none())
-                || p.stuck().is_some()
-                || p.restarts >= 2
-        }
-        TargetFacts::Deployment(d) => {
-            let probation = d
-                .pods
-                .iter()
-                .filter(|p| !p.terminating)
-                .any(|p| p.on_probation().is_some());
-            (d.rollout_complete && !probation)
-                || d.rollout_stuck
-                || d.paused
-                || d.new_pods_stuck.is_some()
-        }
-        TargetFacts::CronJob(c) => {
-            c.jobs.iter().any(|j| j.complete || j.failed)
-                || c.suspended
-                || c.schedule_error.is_some()
-                || c.next_runs.first().is_none_or(|n| {
-                    c.jobs.is_empty() && n.parse::<jiff::Timestamp>().is_ok_and(|t| t > deadline)
-                })
-        }
-        TargetFacts::Service(svc) => svc.ready > 0 || others_settled,
-        _ => true,
-    };
+    let node_lost = f.pods().iter().any(|p| p.node_lost.is_some());
+    let settled = node_lost
+        || match &f {
+            TargetFacts::Pod(p) => {
+                p.phase == "Succeeded"
+                    || p.phase == "Failed"
+                    || (p.ready && p.on_probation().is_none())
+                    || p.stuck().is_some()
+                    || p.restarts >= 2
+            }
+            TargetFacts::Deployment(d) => {
+                let probation = d
+                    .pods
+                    .iter()
+                    .filter(|p| !p.terminating)
+                    .any(|p| p.on_probation().is_some());
+                (d.rollout_complete && !probation)
+                    || d.rollout_stuck
+                    || d.paused
+                    || d.new_pods_stuck.is_some()
+            }
+            TargetFacts::CronJob(c) => {
+                c.jobs.iter().any(|j| j.complete || j.failed)
+                    || c.suspended
+                    || c.schedule_error.is_some()
+                    || c.next_runs.first().is_none_or(|n| {
+                        c.jobs.is_empty()
+                            && n.parse::<jiff::Timestamp>().is_ok_and(|t| t > deadline)
+                    })
+            }
+            TargetFacts::Service(svc) => svc.ready > 0 || others_settled,
+            _ => true,
+        };
     if let TargetFacts::Deployment(d) = &f {
         tracing::debug!(
             complete = d.rollout_complete,
@@ -235,50 +279,61 @@ where
     )
 }
 
-/// Applies one watch event to a list: upsert by name, remove, or start over.
-fn apply_event<K: Resource + Clone>(list: &mut Vec<K>, ev: watcher::Event<K>) {
+/// Applies one watch event to a list: upsert by name or remove. A (re)listing is gathered in
+/// `incoming` and replaces the list whole when it ends: after a watch expires (410 Gone) the
+/// watcher lists again, and a list cleared at its start would show the objects gone until
+/// the listing is through.
+fn apply_event<K: Resource + Clone>(
+    list: &mut Vec<K>,
+    incoming: &mut Vec<K>,
+    ev: watcher::Event<K>,
+) {
     let name = |k: &K| k.meta().name.clone();
     match ev {
-        watcher::Event::Init => list.clear(),
-        watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
-            match list.iter_mut().find(|x| name(x) == name(&o)) {
-                Some(slot) => *slot = o,
-                None => list.push(o),
-            }
-        }
+        watcher::Event::Init => incoming.clear(),
+        watcher::Event::InitApply(o) => incoming.push(o),
+        watcher::Event::InitDone => *list = std::mem::take(incoming),
+        watcher::Event::Apply(o) => match list.iter_mut().find(|x| name(x) == name(&o)) {
+            Some(slot) => *slot = o,
+            None => list.push(o),
+        },
         watcher::Event::Delete(o) => list.retain(|x| name(x) != name(&o)),
-        watcher::Event::InitDone => {}
     }
 }
 
 impl Change {
-    /// Whether this event ends a watch's first (or a new) listing.
-    fn init_done(&self) -> bool {
+    /// The kind whose listing this event ends (its first, or a new one after a 410), if it does.
+    fn listed(&self) -> Option<Known> {
         fn done<K>(e: &watcher::Event<K>) -> bool {
             matches!(e, watcher::Event::InitDone)
         }
-        match self {
-            Change::Pod(e) => done(e),
-            Change::Job(e) => done(e),
-            Change::CronJob(e) => done(e),
-            Change::Deployment(e) => done(e),
-            Change::ReplicaSet(e) => done(e),
-            Change::Service(e) => done(e),
-            Change::EndpointSlice(e) => done(e),
-            Change::Event(e) => done(e),
-        }
+        let (kind, ended) = match self {
+            Change::Pod(e) => (Known::Pod, done(e)),
+            Change::Job(e) => (Known::Job, done(e)),
+            Change::CronJob(e) => (Known::CronJob, done(e)),
+            Change::Deployment(e) => (Known::Deployment, done(e)),
+            Change::ReplicaSet(e) => (Known::ReplicaSet, done(e)),
+            Change::Service(e) => (Known::Service, done(e)),
+            Change::EndpointSlice(e) => (Known::EndpointSlice, done(e)),
+            Change::Event(e) => (Known::Event, done(e)),
+        };
+        ended.then_some(kind)
     }
 
-    fn into(self, s: &mut Snapshot) {
+    /// Applies the event to the snapshot; `incoming` holds listings under way.
+    fn into(self, s: &mut Snapshot, incoming: &mut Snapshot) {
+        let i = incoming;
         match self {
-            Change::Pod(e) => apply_event(&mut s.pods, *e),
-            Change::Job(e) => apply_event(&mut s.jobs, *e),
-            Change::CronJob(e) => apply_event(&mut s.cron_jobs, *e),
-            Change::Deployment(e) => apply_event(&mut s.deployments, *e),
-            Change::ReplicaSet(e) => apply_event(&mut s.replica_sets, *e),
-            Change::Service(e) => apply_event(&mut s.services, *e),
-            Change::EndpointSlice(e) => apply_event(&mut s.endpoint_slices, *e),
-            Change::Event(e) => apply_event(&mut s.events, *e),
+            Change::Pod(e) => apply_event(&mut s.pods, &mut i.pods, *e),
+            Change::Job(e) => apply_event(&mut s.jobs, &mut i.jobs, *e),
+            Change::CronJob(e) => apply_event(&mut s.cron_jobs, &mut i.cron_jobs, *e),
+            Change::Deployment(e) => apply_event(&mut s.deployments, &mut i.deployments, *e),
+            Change::ReplicaSet(e) => apply_event(&mut s.replica_sets, &mut i.replica_sets, *e),
+            Change::Service(e) => apply_event(&mut s.services, &mut i.services, *e),
+            Change::EndpointSlice(e) => {
+                apply_event(&mut s.endpoint_slices, &mut i.endpoint_slices, *e)
+            }
+            Change::Event(e) => apply_event(&mut s.events, &mut i.events, *e),
         }
     }
 }
@@ -344,13 +399,20 @@ pub async fn until_settled(
     let mut outage = Outage {
         since: None,
         what: format!("Your {}s", kinds.join("s and ")),
+        expiry_said: None,
     };
     let all = streams(client, namespace, objects);
-    // Nothing is decided before every watch has listed what is there: an object not seen yet
-    // may only be in a list still on its way.
-    let mut lists_pending = all.len();
+    // Nothing is decided about an object before the kinds it is judged by have been listed:
+    // an object not seen yet may only be in a list still on its way.
+    let mut listed: Vec<Known> = Vec::new();
+    let judged_by_listed = |listed: &[Known]| {
+        objects
+            .iter()
+            .all(|a| a.kind.judged_by().iter().all(|k| listed.contains(k)))
+    };
     let mut changes = futures::stream::select_all(all);
     let mut snapshot = Snapshot::default();
+    let mut incoming = Snapshot::default();
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     let outcome = tokio::time::timeout(limit, async {
         loop {
@@ -358,10 +420,8 @@ pub async fn until_settled(
                 next = changes.next() => match next {
                     Some(Ok(change)) => {
                         outage.over();
-                        if change.init_done() {
-                            lists_pending = lists_pending.saturating_sub(1);
-                        }
-                        change.into(&mut snapshot);
+                        listed.extend(change.listed());
+                        change.into(&mut snapshot, &mut incoming);
                     }
                     Some(Err(e)) => {
                         outage.interrupted(&e, namespace)?;
@@ -373,7 +433,7 @@ pub async fn until_settled(
                 _ = tick.tick() => snapshot.gathered_at = jiff::Timestamp::now().to_string(),
             }
             snapshot.gathered_at = jiff::Timestamp::now().to_string();
-            if lists_pending == 0 && progress.saw(&snapshot, objects, deadline) {
+            if judged_by_listed(&listed) && progress.saw(&snapshot, objects, deadline) {
                 return Ok(());
             }
         }
@@ -390,73 +450,6 @@ pub async fn until_settled(
                 limit.as_secs()
             );
             Ok(())
-        }
-    }
-}
-
-/// The watch's interruptions, told once each: a refusal ends the wait with what is needed; a
-/// lost API server (stopped, restarting, unreachable) is said once, with what goes on
-/// meanwhile, and its return once, with how long it was away; an expired resource version
-/// is the watcher listing again. The watcher itself reconnects with backoff; the wait's own
-/// limit still bounds it.
-struct Outage {
-    since: Option<Instant>,
-    /// What keeps running meanwhile: "Your Jobs".
-    what: String,
-}
-
-impl Outage {
-    fn interrupted(&mut self, e: &watcher::Error, namespace: &str) -> Result<(), Error> {
-        let (code, text) = crate::cluster::watch_status(e);
-        if matches!(code, Some(401 | 403)) {
-            // The server names what was refused: `cannot watch resource "jobs"`.
-            let permission = crate::cluster::missing_permission(&text);
-            let what = permission
-                .as_deref()
-                .and_then(|p| p.split_whitespace().nth(1))
-                .and_then(|plural| {
-                    crate::kinds::built_ins()
-                        .find(|k| k.plural == plural)
-                        .map(|k| format!("{}s", k.kind))
-                })
-                .unwrap_or_else(|| "the exercise's objects".to_owned());
-            return Err(Error::Cluster {
-                message: format!(
-                    "watching {what} in {namespace} was refused ({}): {}",
-                    code.unwrap_or_default(),
-                    crate::text::clean(&text)
-                ),
-                help: Some(format!(
-                    "the checker needs `{}` in {namespace} (deploy/kubelab-reader.yaml grants it); without it, run `kubelab check` again later without --wait",
-                    permission.unwrap_or_else(|| "watch".into())
-                )),
-            });
-        }
-        if self.since.is_some() {
-            return Ok(());
-        }
-        if code == Some(410) || text.contains("too old resource version") {
-            eprintln!(
-                "watch expired ({}); listing again",
-                crate::text::clean(&text)
-            );
-            return Ok(());
-        }
-        eprintln!(
-            "lost the API server ({}); retrying until it answers. {} keep running on the cluster meanwhile, and the verdict reads their logs afresh at the end.",
-            crate::text::clean(&text),
-            self.what
-        );
-        self.since = Some(Instant::now());
-        Ok(())
-    }
-
-    fn over(&mut self) {
-        if let Some(since) = self.since.take() {
-            eprintln!(
-                "the API server answers again (after {}s); watching on",
-                since.elapsed().as_secs()
-            );
         }
     }
 }
