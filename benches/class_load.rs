@@ -10,6 +10,10 @@
 //! `KUBELAB_LOAD_LEARNERS` and `KUBELAB_LOAD_PODS` change the class's size.
 
 use std::process::Command;
+
+#[path = "common/kubectl.rs"]
+mod kubectl;
+use kubectl::kubectl;
 use std::time::{Duration, Instant};
 
 const LABEL: &str = "kubelab.dev/load-bench";
@@ -20,26 +24,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn kubectl(kc: &str, args: &[&str], stdin: Option<&str>) -> String {
-    use std::io::Write;
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("kubectl on PATH");
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "kubectl {args:?} failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The exercise's Job, its pods logging `LOG_KIB` each: the worker line the exercise judges,
@@ -83,7 +67,7 @@ spec:
 }
 
 /// Namespaces whose Job has finished all its pods.
-fn finished(kc: &str) -> Vec<String> {
+fn finished(kc: &str, pods: usize) -> Vec<String> {
     kubectl(
         kc,
         &[
@@ -101,7 +85,7 @@ fn finished(kc: &str) -> Vec<String> {
     .filter_map(|l| l.split_once(' '))
     .filter(|(ns, n)| ns.starts_with("kl-load-") && !n.is_empty())
     .map(|(ns, n)| (ns.to_owned(), n.parse::<usize>().unwrap_or(0)))
-    .filter(|(_, n)| *n >= env_usize("KUBELAB_LOAD_PODS", 20))
+    .filter(|(_, n)| *n >= pods)
     .map(|(ns, _)| ns)
     .collect()
 }
@@ -119,7 +103,7 @@ fn set_up(kc: &str, learners: usize, pods: usize) {
     let wave = (100 / pods).max(1);
     let start = Instant::now();
     loop {
-        let done = finished(kc);
+        let done = finished(kc, pods);
         if names.iter().all(|n| done.contains(n)) {
             break;
         }

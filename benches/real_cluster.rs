@@ -7,6 +7,10 @@
 //! process (median of 5). Without the variable it says so.
 
 use std::process::Command;
+
+#[path = "common/kubectl.rs"]
+mod kubectl;
+use kubectl::kubectl;
 use std::time::{Duration, Instant};
 
 use kubelab::cluster::{CallCount, Target, connect, gather};
@@ -29,29 +33,6 @@ spec:
         imagePullPolicy: IfNotPresent
         command: ["sh", "-c", "for i in 1 2 3; do echo \"worker=$(hostname) step $i\"; done"]
 "#;
-
-fn kubectl(kc: &str, args: &[&str], stdin: Option<&str>) -> String {
-    use std::io::Write;
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("kubectl on PATH");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "kubectl {args:?} failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

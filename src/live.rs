@@ -32,9 +32,14 @@ pub fn assess(exercise: &Exercise, snapshot: &Snapshot, source: String) -> (Chec
     let mut notes: Vec<String> = snapshot.notes.iter().map(|n| clean(n)).collect();
     let mut pitfalls = Vec::new();
     let mut derived = BTreeMap::new();
+    let mut lost = Vec::new();
     for t in targets {
         let f = facts::derive(snapshot, t);
         let pods = relations::pods_of_target(snapshot, t);
+        lost.extend(
+            pods.iter()
+                .filter_map(|&p| Some((p, facts::node::NodeLost::of(p)?))),
+        );
         let events = relations::events_about(snapshot, &relations::related(snapshot, t));
         let logs = log_lines(snapshot, &pods);
         notes.extend(target_notes(snapshot, t, &f));
@@ -82,27 +87,30 @@ pub fn assess(exercise: &Exercise, snapshot: &Snapshot, source: String) -> (Chec
         &needed,
     );
     evidence.worked_on = worked_on;
-    let missing: Vec<String> = targets
-        .iter()
-        .filter(|t| !derived.get(&t.key).is_some_and(TargetFacts::found))
-        .map(|t| t.key.clone())
-        .collect();
+    let missing = missing_targets(targets, &derived);
     let mut report = judge_all(exercise, &evidence, &missing, source);
     if !missing.is_empty() && exercise.assertions.iter().any(|a| a.needs_run()) {
         report.passed = false;
         notes.push(nothing_yet(exercise, &missing));
         report.pending = missing;
     }
-    let lost = node_lost_notes(snapshot, targets);
-    if !lost.is_empty() {
-        // Their pods look Running, containers ready: the last their kubelet told, not now.
-        report.passed = false;
-        notes.extend(lost);
-    }
+    let lost = node_lost_notes(lost);
+    // Their pods look Running, containers ready: the last their kubelet told, not now.
+    report.passed &= lost.is_empty();
+    notes.extend(lost);
     report.facts = Some(derived.clone());
     report.pitfalls = pitfalls;
     report.notes = notes;
     (report, derived)
+}
+
+/// The targets not found in the namespace, by key.
+fn missing_targets(targets: &[TargetRef], derived: &Derived) -> Vec<String> {
+    targets
+        .iter()
+        .filter(|t| !derived.get(&t.key).is_some_and(TargetFacts::found))
+        .map(|t| t.key.clone())
+        .collect()
 }
 
 /// What to do when the targets an exercise judges by their run are not there.
@@ -116,20 +124,19 @@ fn nothing_yet(exercise: &Exercise, missing: &[String]) -> String {
     )
 }
 
-/// What to say of the nodes of the targets' pods that stopped reporting: which pods they
+/// What to say of the nodes that stopped reporting under the targets' pods: which pods they
 /// hold, since when, and that nothing is judged passed meanwhile.
-fn node_lost_notes(snapshot: &Snapshot, targets: &[TargetRef]) -> Vec<String> {
+fn node_lost_notes(pods: Vec<(&Pod, facts::node::NodeLost)>) -> Vec<String> {
     // Node, to when its first pod was marked not ready and the pods on it.
     let mut nodes: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    for p in targets
-        .iter()
-        .flat_map(|t| relations::pods_of_target(snapshot, t))
-    {
-        if let Some(lost) = facts::node::NodeLost::of(p) {
-            let name = p.metadata.name.clone().unwrap_or_default();
-            let entry = nodes.entry(lost.node).or_insert((lost.since, Vec::new()));
-            entry.1.push(name);
-        }
+    for (p, lost) in pods {
+        let name = p.metadata.name.clone().unwrap_or_default();
+        let entry = nodes
+            .entry(lost.node)
+            .or_insert((lost.since.clone(), Vec::new()));
+        // RFC 3339 in UTC: the earliest sorts first.
+        entry.0 = entry.0.clone().min(lost.since);
+        entry.1.push(name);
     }
     nodes
         .into_iter()

@@ -1320,6 +1320,17 @@ fn a_pod_evicted_mid_run_is_seen_and_explained() {
     assert!(out.stdout.contains(&line), "{line}: {}", out.stdout);
 }
 
+/// The shared/k8s kit's scripts and its state folder (the kubeconfig's), when
+/// `KUBELAB_E2E_KIT` names the kit (`.ci/run` sets it; the tests need root to use it).
+fn kit_of(kc: &str, to: &str) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
+        eprintln!("skipped: set KUBELAB_E2E_KIT to the shared/k8s kit (and run as root) to {to}");
+        return None;
+    };
+    let kit_dir = std::path::Path::new(kc).parent()?.to_path_buf();
+    Some((std::path::PathBuf::from(kit), kit_dir))
+}
+
 /// Runs a script with the shared/k8s kit's variables (`. "$KIT/lib.sh" && stop_c etcd 5`).
 fn run_kit_script(kit: &std::path::Path, kit_dir: &std::path::Path, script: &str) {
     let out = std::process::Command::new("bash")
@@ -1349,15 +1360,10 @@ fn an_api_server_restart_and_etcd_compaction_mid_watch_are_survived() {
     let Some(kc) = real_cluster("restart a real API server") else {
         return;
     };
-    let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
-        eprintln!(
-            "skipped: set KUBELAB_E2E_KIT to the shared/k8s kit (and run as root) to stop and start its API server"
-        );
+    let Some((kit, kit_dir)) = kit_of(&kc, "stop and start its API server") else {
         return;
     };
-    let kit = std::path::PathBuf::from(kit);
     let _node = whole_node();
-    let kit_dir = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let (ns_run, _run_guard) = fresh_namespace(&kc, "restart-run");
     let (ns_wait, _wait_guard) = fresh_namespace(&kc, "restart-wait");
     let progress = tempfile::tempdir().unwrap();

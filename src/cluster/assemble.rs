@@ -299,11 +299,18 @@ async fn read_log(
         previous,
         ..LogParams::default()
     };
-    let mut stream = api.log_stream(pod, &lp).await?;
-    // Read in chunks rather than `read_to_end`, which zero-fills every doubling of its buffer
-    // (a class's logs made that a visible share of the grader's time in benches/class_load.rs).
+    let stream = api.log_stream(pod, &lp).await?;
     // The server honours limitBytes; this bound holds even if it did not.
-    let limit = LOG_LIMIT_BYTES as usize;
+    read_bounded(stream, LOG_LIMIT_BYTES as usize).await
+}
+
+/// A log stream read to its end or to `limit` bytes, whichever comes first. In chunks, not
+/// `read_to_end`, which zero-fills every doubling of its buffer (a class's logs made that a
+/// visible share of a grade's time in benches/class_load.rs).
+pub async fn read_bounded(
+    mut stream: impl futures::AsyncRead + Unpin,
+    limit: usize,
+) -> Result<LogText, kube::Error> {
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     while bytes.len() <= limit {

@@ -22,7 +22,7 @@ mod list;
 pub use crate::snapshot::{ClusterIdentity, LogText, Snapshot};
 use advice::chain;
 pub use advice::{explain, missing_permission, tls_advice, watch_expired, watch_status};
-pub use assemble::{assemble, gather};
+pub use assemble::{assemble, gather, read_bounded};
 pub use list::{Listed, keys_only, list_namespace, resolve_kinds};
 
 /// Bounds on what is read from pod logs: they are untrusted and may be huge.

@@ -3,7 +3,7 @@
 //! selector), one bounded log read per completion index, concurrently. Read-only. Every index
 //! must have exactly one succeeded pod whose part says it is that index of that many.
 
-use futures::{AsyncReadExt, StreamExt};
+use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
@@ -176,14 +176,8 @@ async fn read_log(pods: &Api<Pod>, pod: &str, container: &str) -> Result<String,
         ..LogParams::default()
     };
     let stream = pods.log_stream(pod, &params).await?;
-    let mut bytes = Vec::new();
     // The server honours limitBytes; this bound holds even if it did not.
-    stream
-        .take(MAX_LOG_BYTES as u64)
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(kube::Error::ReadEvents)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(cluster::read_bounded(stream, MAX_LOG_BYTES).await?.text)
 }
 
 /// The checked gradebook in one pod's log.

@@ -134,24 +134,16 @@ enum Standing {
     },
 }
 
-/// Whether the Job owns the pod (by uid: a Job replaced under the same name owns none).
-fn owned_by(pod: &Pod, job: &Job) -> bool {
-    job.metadata.uid.as_ref().is_some_and(|uid| {
-        pod.metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .any(|o| &o.uid == uid)
-    })
-}
-
 /// Where a Job stands: finished, or its pods' node stopped reporting (nothing on it moves,
 /// so waiting longer shows nothing new), or still running.
 fn job_standing(s: &Snapshot, name: &str, j: &Job) -> Standing {
     let lost = s
         .pods
         .iter()
-        .filter(|p| owned_by(p, j))
+        .filter(|p| {
+            let uid = j.metadata.uid.as_deref().unwrap_or("");
+            facts::relations::owned_by(&p.metadata, "Job", uid)
+        })
         .find_map(facts::node::NodeLost::of);
     let settled = finished(j).map(|end| format!("{name}: {end}"));
     Standing::Seen {

@@ -5,7 +5,8 @@
 //! graded. Each takes the node whole: every other test would lose the cluster too.
 
 use super::{
-    Test, first_running_pod, fresh_namespace, kubectl, real_cluster, run_kit_script, whole_node,
+    Test, first_running_pod, fresh_namespace, kit_of, kubectl, real_cluster, run_kit_script,
+    whole_node,
 };
 
 #[test]
@@ -13,14 +14,9 @@ fn etcd_stopped_under_check_and_grade_is_explained_and_writes_nothing() {
     let Some(kc) = real_cluster("stop a real etcd under check and grade") else {
         return;
     };
-    let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
-        eprintln!(
-            "skipped: set KUBELAB_E2E_KIT to the shared/k8s kit (and run as root) to stop its etcd"
-        );
+    let Some((kit, kit_dir)) = kit_of(&kc, "stop its etcd") else {
         return;
     };
-    let kit = std::path::PathBuf::from(kit);
-    let kit_dir = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let _node = whole_node();
     let (ns, _guard) = fresh_namespace(&kc, "etcd-down");
     let dir = tempfile::tempdir().unwrap();
@@ -204,14 +200,9 @@ fn a_kubelet_stopped_mid_run_is_explained_not_passed() {
     let Some(kc) = real_cluster("stop a real kubelet under a run") else {
         return;
     };
-    let Some(kit) = std::env::var_os("KUBELAB_E2E_KIT").filter(|k| !k.is_empty()) else {
-        eprintln!(
-            "skipped: set KUBELAB_E2E_KIT to the shared/k8s kit (and run as root) to stop its kubelet"
-        );
+    let Some((kit, kit_dir)) = kit_of(&kc, "stop its kubelet") else {
         return;
     };
-    let kit = std::path::PathBuf::from(kit);
-    let kit_dir = std::path::Path::new(&kc).parent().unwrap().to_path_buf();
     let _node = whole_node();
     let (ns, _guard) = fresh_namespace(&kc, "kubelet-down");
     let run = Test::new(&["run", "slow-sequential", "--reference", "--timeout", "6m"])
