@@ -43,6 +43,18 @@ impl NodeLost {
     }
 }
 
+impl NodeLost {
+    /// Whether the node has been silent long enough to stop waiting for it. After the API
+    /// server itself was away, the node controller marks every node not ready until its
+    /// kubelet reports again, within seconds (seen on the kit: a 35 s API server restart);
+    /// a stopped kubelet stays silent.
+    pub fn lasting(&self, now: jiff::Timestamp) -> bool {
+        self.since
+            .parse::<jiff::Timestamp>()
+            .is_ok_and(|since| now.duration_since(since) >= jiff::SignedDuration::from_secs(30))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +83,20 @@ mod tests {
                 since: "2026-12-06T00:34:33Z".into()
             })
         );
+    }
+
+    #[test]
+    fn a_node_marked_not_ready_for_a_moment_is_not_yet_waited_out() {
+        let pod = &recorded("node-lost/pod-node-not-ready.json")[0];
+        let lost = NodeLost::of(pod).unwrap();
+        let since: jiff::Timestamp = lost.since.parse().unwrap();
+        let later = |s: i64| {
+            since
+                .checked_add(jiff::SignedDuration::from_secs(s))
+                .unwrap()
+        };
+        assert!(!lost.lasting(later(10)));
+        assert!(lost.lasting(later(30)));
     }
 
     #[test]

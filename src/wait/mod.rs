@@ -144,7 +144,8 @@ fn job_standing(s: &Snapshot, name: &str, j: &Job) -> Standing {
             let uid = j.metadata.uid.as_deref().unwrap_or("");
             facts::relations::owned_by(&p.metadata, "Job", uid)
         })
-        .find_map(facts::node::NodeLost::of);
+        .filter_map(facts::node::NodeLost::of)
+        .find(|l| l.lasting(s.taken_at()));
     let settled = finished(j).map(|end| format!("{name}: {end}"));
     Standing::Seen {
         progress: progress_line(j),
@@ -155,6 +156,14 @@ fn job_standing(s: &Snapshot, name: &str, j: &Job) -> Standing {
             ))
         }),
     }
+}
+
+/// Whether a pod of it sits on a node silent long enough to stop waiting.
+fn node_silent(f: &TargetFacts, now: jiff::Timestamp) -> bool {
+    f.pods()
+        .iter()
+        .filter_map(|p| p.node_lost.as_ref())
+        .any(|l| l.lasting(now))
 }
 
 /// Where an object stands in the snapshot. `others_settled`: every other object has settled
@@ -191,8 +200,7 @@ fn standing(
             "; ready, and waiting {left}s more for the liveness probes to have their say"
         ));
     }
-    let node_lost = f.pods().iter().any(|p| p.node_lost.is_some());
-    let settled = node_lost
+    let settled = node_silent(&f, s.taken_at())
         || match &f {
             TargetFacts::Pod(p) => {
                 p.phase == "Succeeded"
