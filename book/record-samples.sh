@@ -30,7 +30,7 @@ for ex in "${exercises[@]}"; do
   kubectl create namespace "$ns" >/dev/null
   start=$(date +%s)
   "$KUBELAB" --color never run "$ex" --reference -n "$ns" --timeout 8m </dev/null >"/tmp/record-$ex.log" 2>&1 || true
-  "$KUBELAB" collect "$ex" -n "$ns" -o "$out" >/dev/null
+  "$KUBELAB" collect "$ex" -n "$ns" --out "$out" >/dev/null
   echo "$ex: $(grep -E '^(PASSED|FAILED|PENDING)' "/tmp/record-$ex.log" | tail -1) after $(( $(date +%s) - start ))s -> $out"
   kubectl delete namespace "$ns" --wait=false >/dev/null
 done
