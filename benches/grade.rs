@@ -7,6 +7,7 @@
 //!    allowed (one LIST per kind) and when it is forbidden (per-namespace fall-back).
 
 // The allocator of the kubelab binary (src/main.rs), so the figures are the binary's.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

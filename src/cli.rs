@@ -92,7 +92,8 @@ pub enum Command {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
+        Err(mut e) => {
+            tip_for_output_file(&mut e);
             let _ = e.print();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
@@ -116,6 +117,28 @@ pub fn main() -> i32 {
             cmd::print_error(&e, output);
             e.exit_code()
         }
+    }
+}
+
+/// `-o bundle.json`: `-o` is the output format here, as in kubectl, and a file name after it
+/// is refused as a format; say where a file name goes.
+fn tip_for_output_file(e: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let is_output = matches!(
+        e.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg.starts_with("--output")
+    );
+    let looks_like_file = matches!(
+        e.get(ContextKind::InvalidValue),
+        Some(ContextValue::String(v)) if v.contains('.') || v.contains('/')
+    );
+    if e.kind() == ErrorKind::InvalidValue && is_output && looks_like_file {
+        e.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                "`-o` is the output format (human, json or junit), as in kubectl; to write to a file, give `--out` (a bundle file for collect, a folder for grade)".into(),
+            ]),
+        );
     }
 }
 

@@ -26,7 +26,7 @@ pub async fn stream_logs(
 ) {
     let pods: Api<Pod> = Api::namespaced(client, &namespace);
     let stream = watcher(pods.clone(), watcher::Config::default().labels(&selector))
-        .default_backoff()
+        .backoff(crate::cluster::watch_backoff())
         .applied_objects();
     futures::pin_mut!(stream);
     let (ended_tx, mut ended) = mpsc::unbounded_channel();
@@ -55,8 +55,8 @@ pub async fn stream_logs(
 #[derive(Default)]
 struct Followers {
     following: HashSet<String>,
-    /// Pods followed before whose stream ended: the time of the last line printed.
-    stopped_at: HashMap<String, Option<Timestamp>>,
+    /// Pods followed before whose stream ended: where, and when.
+    stopped_at: HashMap<String, Stopped>,
     said_stopped: HashSet<String>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// When the run began: older pods' logs are followed from here.
@@ -94,11 +94,12 @@ impl Followers {
             if self.following.contains(&shown) {
                 continue;
             }
-            // A stream that ended is resumed only while the container still runs: then it
-            // was cut, not finished. A container that ended had its log read to the end.
+            // A stream that ended is resumed while the container still runs (it was cut, not
+            // finished), or when the container ended well after the stream did (the API server
+            // was down meanwhile). A container that ended with its stream was read to the end.
             let since = match self.stopped_at.get(&shown) {
-                Some(_) if !running => continue,
-                Some(at) => *at,
+                Some(stop) if running || stop.before_end_of(pod, container) => stop.last_line,
+                Some(_) => continue,
                 None => self
                     .run_started
                     .filter(|start| created.is_some_and(|c| c < *start)),
@@ -116,8 +117,36 @@ impl Followers {
 
     fn ended(&mut self, name: String, last: Option<Timestamp>) {
         self.following.remove(&name);
-        let before = self.stopped_at.get(&name).copied().flatten();
-        self.stopped_at.insert(name, last.or(before));
+        let before = self.stopped_at.get(&name).and_then(|s| s.last_line);
+        let stopped = Stopped {
+            last_line: last.or(before),
+            at: Timestamp::now(),
+        };
+        self.stopped_at.insert(name, stopped);
+    }
+}
+
+/// Where a log stream stopped: the time of its last line printed, and when it stopped.
+#[derive(Debug, Clone, Copy)]
+struct Stopped {
+    last_line: Option<Timestamp>,
+    at: Timestamp,
+}
+
+impl Stopped {
+    /// Whether the container ended clearly after this stream stopped (by more than a
+    /// second: the node's clock and this machine's may differ a little), so that what it
+    /// printed in between was never read.
+    fn before_end_of(&self, pod: &Pod, container: &str) -> bool {
+        let finished = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .into_iter()
+            .flatten()
+            .filter(|c| c.name == container)
+            .find_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref());
+        finished.is_some_and(|f| f.0 > self.at + jiff::SignedDuration::from_secs(1))
     }
 }
 
@@ -237,7 +266,30 @@ pub fn stopped_while_running(pod: &k8s_openapi::api::core::v1::Pod) -> Option<St
 
 #[cfg(test)]
 mod tests {
-    use super::split_timestamp;
+    use super::{Stopped, split_timestamp};
+
+    /// A stream cut while the API server was down, the container ending meanwhile: its log is
+    /// read again from the last line; one that ended with its container is not.
+    #[test]
+    fn a_stream_stopped_before_its_container_ended_is_resumed() {
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "slow-sequential-x"},
+            "status": {"containerStatuses": [{
+                "name": "worker", "image": "busybox:1.35", "imageID": "", "ready": false,
+                "restartCount": 0,
+                "state": {"terminated": {"exitCode": 0, "finishedAt": "2026-12-06T03:42:40Z"}}
+            }]}
+        }))
+        .unwrap();
+        let stopped = |at: &str| Stopped {
+            last_line: None,
+            at: at.parse().unwrap(),
+        };
+        assert!(stopped("2026-12-06T03:41:35Z").before_end_of(&pod, "worker"));
+        assert!(!stopped("2026-12-06T03:42:40.2Z").before_end_of(&pod, "worker"));
+        assert!(!stopped("2026-12-06T03:42:39.5Z").before_end_of(&pod, "worker"));
+        assert!(!stopped("2026-12-06T03:41:35Z").before_end_of(&pod, "sidecar"));
+    }
 
     #[test]
     fn a_timestamped_line_splits_and_a_plain_one_stays_whole() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use serde_json::Value as Json;
 
-use crate::check::{Evidence, Found, LiveTarget, Mode};
+use crate::check::{Evidence, Found, LiveTarget, Mode, PodLog};
 use crate::course::Exercise;
 use crate::facts::{self, TargetFacts, relations};
 use crate::kinds::Known;
@@ -41,7 +41,7 @@ pub fn assess(exercise: &Exercise, snapshot: &Snapshot, source: String) -> (Chec
                 .filter_map(|&p| Some((p, facts::node::NodeLost::of(p)?))),
         );
         let events = relations::events_about(snapshot, &relations::related(snapshot, t));
-        let logs = log_lines(snapshot, &pods);
+        let logs = pod_logs(snapshot, &pods);
         notes.extend(target_notes(snapshot, t, &f));
         for hit in recognise(exercise, &logs, &events, &f) {
             // Several targets share pods and Events (a Service and its Deployment): say each
@@ -241,21 +241,17 @@ fn judge_all(
     CheckReport::new(&exercise.file, Mode::Live, source, Vec::new(), verdicts)
 }
 
-/// Each pod's log as lines.
-fn log_lines(snapshot: &Snapshot, pods: &[&Pod]) -> BTreeMap<String, Vec<String>> {
+/// Each pod's log.
+fn pod_logs(snapshot: &Snapshot, pods: &[&Pod]) -> BTreeMap<String, PodLog> {
     pods.iter()
         .map(|p| {
             let pname = p.metadata.name.clone().unwrap_or_default();
-            let lines: Vec<String> = snapshot
+            let log = snapshot
                 .logs
                 .get(&pname)
-                .map(|cs| {
-                    cs.values()
-                        .flat_map(|l| l.text.lines().map(str::to_owned).collect::<Vec<_>>())
-                        .collect()
-                })
+                .map(|cs| PodLog::new(cs.values().map(|l| l.text.clone())))
                 .unwrap_or_default();
-            (pname, lines)
+            (pname, log)
         })
         .collect()
 }
@@ -342,7 +338,7 @@ fn job_notes(name: &str, f: &facts::JobFacts) -> Vec<String> {
 /// The exercise's known failure modes seen in a target's logs, Events or container states.
 fn recognise(
     exercise: &Exercise,
-    logs: &BTreeMap<String, Vec<String>>,
+    logs: &BTreeMap<String, PodLog>,
     events: &[&Event],
     f: &TargetFacts,
 ) -> Vec<PitfallHit> {
@@ -352,11 +348,10 @@ fn recognise(
     reasons.push(("what kubelab found".to_owned(), f.state().to_owned()));
     for (pitfall, re) in &exercise.pitfalls {
         let in_logs = || {
-            logs.iter().find_map(|(pod, lines)| {
-                lines
-                    .iter()
+            logs.iter().find_map(|(pod, log)| {
+                log.lines()
                     .find(|l| re.is_match(l))
-                    .map(|l| (format!("log of pod {pod}"), l.clone()))
+                    .map(|l| (format!("log of pod {pod}"), l.to_owned()))
             })
         };
         let in_events = || {

@@ -27,10 +27,10 @@ pub struct ClusterIdentity {
     pub kube_system_uid: Option<String>,
 }
 
-/// One container's log, bounded.
+/// One container's log, bounded. Shared, not copied, by the judging (`check::PodLog`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogText {
-    pub text: String,
+    pub text: std::sync::Arc<str>,
     /// True when the log was cut at the byte or line limit.
     #[serde(default)]
     pub truncated: bool,

@@ -192,7 +192,7 @@ fn with_logs_in(log: &[u8], pods: usize) -> Vec<u8> {
     let text = String::from_utf8_lossy(log).into_owned();
     for containers in bundle.snapshot.logs.values_mut().take(pods) {
         for entry in containers.values_mut() {
-            entry.text = text.clone();
+            entry.text = text.clone().into();
         }
     }
     bundle.digest = kubelab::bundle::bundle_digest(&bundle);

@@ -328,6 +328,22 @@ fn dash_o_is_the_output_format_everywhere() {
         "{}",
         r.stdout
     );
+    // A file name after `-o` (kubectl's habit again) is told where it goes.
+    let r = kubelab(&["collect", "image-processor", "-o", "work.bundle.json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("invalid value 'work.bundle.json' for '--output <OUTPUT>'")
+            && r.stderr.contains("to write to a file, give `--out`"),
+        "{}",
+        r.stderr
+    );
+    let r = kubelab(&["collect", "image-processor", "-o", "yaml"]);
+    assert!(
+        !r.stderr.contains("--out`"),
+        "not a file name: {}",
+        r.stderr
+    );
 }
 
 /// Ten checks and two grade runs at once, all writing: every check's verdict is in the

@@ -1352,9 +1352,10 @@ fn run_kit_script(kit: &std::path::Path, kit_dir: &std::path::Path, script: &str
 /// `check --wait` and watch mode watch, and etcd compacted meanwhile past what they had seen,
 /// so their watches come back to a real 410 Gone: each says the server is lost, says when it
 /// is back and that its watch expired, lists again and finishes with its verdict, no pod's
-/// line lost or shown twice; a check made while it is down fails at once with what to do; the
-/// learner's progress file keeps what it held. Needs the kit (`KUBELAB_E2E_KIT`, which
-/// `.ci/run` sets) and root, and takes the node whole: every other test would lose the server.
+/// line lost or shown twice, though the node controller took the node for lost for a moment;
+/// a check made while it is down fails at once with what to do; the learner's progress file
+/// keeps what it held. Needs the kit (`KUBELAB_E2E_KIT`, which `.ci/run` sets) and root, and
+/// takes the node whole: every other test would lose the server.
 #[test]
 fn an_api_server_restart_and_etcd_compaction_mid_watch_are_survived() {
     let Some(kc) = real_cluster("restart a real API server") else {
@@ -1421,7 +1422,11 @@ fn an_api_server_restart_and_etcd_compaction_mid_watch_are_survived() {
         curl -fsS -X POST http://127.0.0.1:2379/v3/kv/compaction -d "{\"revision\":\"$rev\",\"physical\":true}" >/dev/null
         curl -fsS -X POST http://127.0.0.1:2379/v3/kv/deleterange -d '{"key":"L2t1YmVsYWItZTJlL2J1bXA="}' >/dev/null"#,
     );
-    std::thread::sleep(std::time::Duration::from_secs(8));
+    // Down longer than the node controller's grace period (50 s): when the server is back the
+    // controller has heard nothing from the kubelet for that long, marks the node and its pods
+    // not ready, and takes it back a few seconds later, when the kubelet reports again. A
+    // silent node is not a lost one: `run` must wait on (CI once saw it judge mid-run).
+    std::thread::sleep(std::time::Duration::from_secs(55));
     kit_script(r#"bash "$KIT/up.sh" >/dev/null"#);
 
     let outcomes = [
@@ -1449,6 +1454,25 @@ fn an_api_server_restart_and_etcd_compaction_mid_watch_are_survived() {
             );
         }
     }
+    let not_ready = kubectl(
+        &kc,
+        &[
+            "get",
+            "events",
+            "-n",
+            &ns_run,
+            "--field-selector",
+            "reason=NodeNotReady",
+            "-o",
+            "name",
+        ],
+    );
+    assert!(
+        !String::from_utf8_lossy(&not_ready.stdout).trim().is_empty(),
+        "the outage should outlast the node controller's grace period, so that it marks the \
+         running pod not ready (a NodeNotReady Event) and `run` is seen to wait on: {}",
+        String::from_utf8_lossy(&not_ready.stderr)
+    );
     let run_log = &outcomes[0].stderr;
     for item in 1..=10 {
         let shown = run_log

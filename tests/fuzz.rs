@@ -488,7 +488,7 @@ fn fuzz_pod_log() {
         let text = String::from_utf8_lossy(bytes).into_owned();
         for containers in snapshot.logs.values_mut() {
             for log in containers.values_mut() {
-                log.text = text.clone();
+                log.text = text.clone().into();
             }
         }
         for ex in &judged {

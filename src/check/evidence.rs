@@ -14,8 +14,8 @@ use super::expr::{Vars, to_cel};
 pub struct LiveTarget {
     /// The target's pods (owned by it, or selected by it), as API objects.
     pub pods: Vec<Json>,
-    /// Pod name to log lines (already bounded and cleaned).
-    pub logs: BTreeMap<String, Vec<String>>,
+    /// Pod name to its log (already bounded and cleaned).
+    pub logs: BTreeMap<String, PodLog>,
     /// Events about the target and what belongs to it.
     pub events: Vec<Json>,
     /// Derived facts, as JSON.
@@ -23,6 +23,34 @@ pub struct LiveTarget {
     /// Whether its pods run to completion (a Job's, a CronJob's): then "every pod" in a log
     /// check means every pod that succeeded; otherwise every pod that runs or ran.
     pub pods_complete: bool,
+}
+
+/// A pod's log: its containers' logs, shared with the snapshot and read line by line (a
+/// class's logs are millions of lines: a String for each was most of the judging's work).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodLog {
+    containers: Vec<std::sync::Arc<str>>,
+}
+
+impl PodLog {
+    /// The containers' logs, in order.
+    pub fn new(containers: impl IntoIterator<Item = std::sync::Arc<str>>) -> PodLog {
+        PodLog {
+            containers: containers.into_iter().collect(),
+        }
+    }
+
+    /// Every container's lines, one container after another.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.containers.iter().flat_map(|log| log.lines())
+    }
+}
+
+impl serde::Serialize for PodLog {
+    /// As CEL reads it: a list of lines.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.lines())
+    }
 }
 
 /// One target's objects: one for a named target, any number for a selector target.

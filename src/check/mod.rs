@@ -18,7 +18,7 @@ use expr::Expr;
 
 pub use crate::text::format_duration;
 pub use crate::verdict::{Mode, Status, Verdict};
-pub use evidence::{Evidence, Found, LiveTarget};
+pub use evidence::{Evidence, Found, LiveTarget, PodLog};
 pub use expect::{CompiledExpect, number, quantity, show_value};
 pub(crate) use expect::{compile_expect, explain_cel_error, join_unique, missing};
 

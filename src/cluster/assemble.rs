@@ -255,11 +255,14 @@ async fn read_logs(
         }))
         .await;
     let mut logs: BTreeMap<String, BTreeMap<String, LogText>> = BTreeMap::new();
+    // Pods whose kubelet did not answer, with the first answer: one note for them all.
+    let mut unreachable: Vec<String> = Vec::new();
+    let mut kubelet_said = String::new();
     for (pod, container, r) in results {
         match r {
             Ok(mut log) => {
                 if !redactor.is_empty() {
-                    log.text = redactor.scrub(&log.text);
+                    log.text = redactor.scrub(&log.text).into();
                 }
                 logs.entry(pod).or_default().insert(container, log);
             }
@@ -269,10 +272,12 @@ async fn read_logs(
             // The API server answered, but the node's kubelet, which holds the log, did not
             // (stopped, or the node is down): the rest of the namespace can still be judged.
             Err(kube::Error::Api(s)) if s.code >= 500 && s.message.contains("containerLogs") => {
-                notes.push(format!(
-                    "the log of pod {pod} cannot be read: the API server could not reach its node's kubelet ({})",
-                    crate::text::clean(&s.message)
-                ));
+                if unreachable.is_empty() {
+                    kubelet_said = crate::text::clean(&s.message);
+                }
+                if !unreachable.contains(&pod) {
+                    unreachable.push(pod);
+                }
             }
             Err(e) => {
                 return Err(explain(
@@ -282,6 +287,19 @@ async fn read_logs(
                 ));
             }
         }
+    }
+    if !unreachable.is_empty() {
+        let whose = match unreachable.as_slice() {
+            [pod] => format!(
+                "the log of pod {pod} cannot be read: the API server could not reach its node's kubelet"
+            ),
+            pods => format!(
+                "the logs of {} pods ({}) cannot be read: the API server could not reach their nodes' kubelets",
+                pods.len(),
+                crate::text::list_more(pods, 3)
+            ),
+        };
+        notes.push(format!("{whose} (it answered: {kubelet_said})"));
     }
     Ok(logs)
 }
@@ -321,13 +339,24 @@ pub async fn read_bounded(
         if n == 0 {
             break;
         }
-        bytes.extend_from_slice(&chunk[..n.min(limit + 1 - bytes.len())]);
+        let take = n.min(limit + 1 - bytes.len());
+        if bytes.len() + take > bytes.capacity() {
+            // Doubling, but never past the limit: a log at the limit doubled to twice its
+            // size, and 16 of them read at once were a grade's largest transient.
+            let want = (bytes.capacity() * 2)
+                .max(bytes.len() + take)
+                .min(limit + 1);
+            bytes.reserve_exact(want - bytes.len());
+        }
+        bytes.extend_from_slice(&chunk[..take]);
     }
     let truncated = bytes.len() >= limit;
     bytes.truncate(limit);
-    // Valid UTF-8 (nearly every log) becomes the text without a copy.
-    let mut text = String::from_utf8(bytes)
+    // Valid UTF-8 (nearly every log) becomes the text with one copy, into its shared form.
+    let text = String::from_utf8(bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    text.shrink_to_fit();
-    Ok(LogText { text, truncated })
+    Ok(LogText {
+        text: text.into(),
+        truncated,
+    })
 }

@@ -144,6 +144,14 @@ where
     loop {
         calls.add();
         let page = api.list(&params).await?;
+        // Room for exactly what the server says is left: doubling a class's list of pods
+        // held up to twice it.
+        let left = page
+            .metadata
+            .remaining_item_count
+            .unwrap_or(0)
+            .clamp(0, 50_000) as usize;
+        items.reserve_exact(page.items.len() + left);
         // Dropped page by page: managedFields are much of a pod's size, and a class's list
         // held with them (and its whole body at once) was a third of a grade's peak memory.
         items.extend(page.items.into_iter().map(|mut k| {

@@ -31,6 +31,20 @@ pub const LOG_TAIL_LINES: i64 = 5_000;
 /// Pods whose logs are fetched at once.
 pub const LOG_CONCURRENCY: usize = 8;
 
+/// How a watch reconnects after its connection is lost: at once, then at most every 5 s.
+/// kube-runtime's default grows to 30 s, kind to a struggling server shared by many
+/// controllers; a learner waiting on a run would wait up to 30 s after the server is back.
+pub fn watch_backoff()
+-> kube::runtime::utils::ResetTimerBackoff<kube::runtime::watcher::ExponentialBackoff> {
+    let builder = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(Duration::from_secs(5))
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times();
+    kube::runtime::utils::ResetTimerBackoff::new(builder.into(), Duration::from_secs(120))
+}
+
 /// Where to connect, as kubectl's flags say.
 #[derive(Debug, Clone, Default)]
 pub struct Target {

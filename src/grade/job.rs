@@ -177,7 +177,10 @@ async fn read_log(pods: &Api<Pod>, pod: &str, container: &str) -> Result<String,
     };
     let stream = pods.log_stream(pod, &params).await?;
     // The server honours limitBytes; this bound holds even if it did not.
-    Ok(cluster::read_bounded(stream, MAX_LOG_BYTES).await?.text)
+    Ok(cluster::read_bounded(stream, MAX_LOG_BYTES)
+        .await?
+        .text
+        .to_string())
 }
 
 /// The checked gradebook in one pod's log.

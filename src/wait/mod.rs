@@ -274,7 +274,7 @@ where
     let api: Api<K> = Api::namespaced(client.clone(), ns);
     Box::pin(
         watcher(api, watcher::Config::default())
-            .default_backoff()
+            .backoff(crate::cluster::watch_backoff())
             .map(move |e| e.map(|ev| wrap(Box::new(ev)))),
     )
 }

@@ -93,7 +93,7 @@ pub fn recorded(version: &str, run: &str) -> kubelab::cluster::Snapshot {
                 [(
                     "c".to_owned(),
                     kubelab::cluster::LogText {
-                        text,
+                        text: text.into(),
                         truncated: false,
                     },
                 )]

@@ -232,4 +232,13 @@ fn a_kubelet_stopped_mid_run_is_explained_not_passed() {
         );
         assert!(!out.stdout.contains("10/10 points"), "{}", out.stdout);
     }
+    let unreadable = check
+        .stdout
+        .matches("cannot be read: the API server could not reach")
+        .count();
+    assert_eq!(
+        unreadable, 1,
+        "one note for every log its kubelet cannot serve: {}",
+        check.stdout
+    );
 }

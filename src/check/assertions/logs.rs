@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::{Check, Compiling, Outcome, cut, target};
-use crate::check::{CompiledExpect, Evidence};
+use crate::check::{CompiledExpect, Evidence, PodLog};
 use crate::model::Assertion;
 
 use regex::Regex;
@@ -113,7 +113,7 @@ impl Check for Logs {
         }
         let mut problems: Vec<Problem> = Vec::new();
         let mut identities: BTreeMap<String, String> = BTreeMap::new();
-        let empty = Vec::new();
+        let empty = PodLog::default();
         let good_pods = pods
             .iter()
             .filter(|pod| {
@@ -146,27 +146,59 @@ impl Check for Logs {
     }
 }
 
+/// A requirement of the check that a pod's log can miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Requirement {
+    /// `all_lines`: every line matches the pattern.
+    EveryLineMatches,
+    /// `json_fields`: matching lines are JSON objects...
+    JsonObject,
+    /// ...with these fields.
+    JsonFields,
+    /// Some line matches.
+    SomeLineMatches,
+    /// `lines`: as many matching lines as expected.
+    LineCount,
+    /// `unique`: no two pods give the same identity.
+    UniqueIdentity,
+    /// `sequence`: items 1, 2, 3... in order.
+    InOrder,
+}
+
 /// (requirement, pod, what was seen): grouped into one message per requirement.
-type Problem = (&'static str, String, String);
+type Problem = (Requirement, String, String);
 
 impl Logs {
     /// Judges one pod's log, adding its problems; true when it met every requirement.
     fn judge_pod(
         &self,
         pod: &str,
-        log: &[String],
+        log: &PodLog,
         identities: &mut BTreeMap<String, String>,
         problems: &mut Vec<Problem>,
     ) -> bool {
         let before = problems.len();
         let mut matched = 0usize;
         let mut seq: Vec<i64> = Vec::new();
-        for line in log.iter().filter(|l| !l.trim().is_empty()) {
-            let caps = self.pattern.as_ref().map(|re| re.captures(line));
-            if matches!(caps, Some(None)) {
+        // Captures only when a group is read, into one reused set of slots: a class's logs
+        // are millions of lines, and `captures` allocates for every one.
+        let groups = self.unique.is_some() || self.sequence.is_some();
+        let index_of = |name: &Option<String>| {
+            let re = self.pattern.as_ref()?;
+            re.capture_names().position(|n| n == name.as_deref())
+        };
+        let (unique_at, sequence_at) = (index_of(&self.unique), index_of(&self.sequence));
+        let mut slots = self.pattern.as_ref().map(Regex::capture_locations);
+        for line in log.lines().filter(|l| !l.trim().is_empty()) {
+            let found = match (&self.pattern, &mut slots) {
+                (Some(re), Some(slots)) if groups => re.captures_read(slots, line).is_some(),
+                (Some(re), _) => re.is_match(line),
+                (None, _) => true,
+            };
+            if !found {
                 if self.all_lines {
                     problems.push((
-                        "unmatched",
+                        Requirement::EveryLineMatches,
                         pod.to_owned(),
                         format!("\"{}\"", clean(&cut(line))),
                     ));
@@ -178,23 +210,28 @@ impl Logs {
                 continue;
             }
             matched += 1;
-            if let Some(Some(c)) = &caps {
-                if let Some(g) = self.unique.as_ref().and_then(|u| c.name(u)) {
-                    let id = g.as_str().to_owned();
-                    match identities.get(&id) {
-                        Some(other) if other != pod => problems.push((
-                            "duplicate",
-                            pod.to_owned(),
-                            format!("pods {other} and {pod} both call themselves {}", clean(&id)),
-                        )),
-                        _ => {
-                            identities.insert(id, pod.to_owned());
-                        }
+            let Some(slots) = slots.as_ref().filter(|_| groups) else {
+                continue;
+            };
+            let group = |index: Option<usize>| {
+                let (start, end) = slots.get(index?)?;
+                Some(&line[start..end])
+            };
+            if let Some(id) = group(unique_at) {
+                match identities.get(id) {
+                    Some(other) if other != pod => problems.push((
+                        Requirement::UniqueIdentity,
+                        pod.to_owned(),
+                        format!("pods {other} and {pod} both call themselves {}", clean(id)),
+                    )),
+                    Some(_) => {}
+                    None => {
+                        identities.insert(id.to_owned(), pod.to_owned());
                     }
                 }
-                if let Some(g) = self.sequence.as_ref().and_then(|s| c.name(s)) {
-                    seq.push(g.as_str().parse().unwrap_or(-1));
-                }
+            }
+            if let Some(item) = group(sequence_at) {
+                seq.push(item.parse().unwrap_or(-1));
             }
         }
         self.totals(pod, log, matched, &seq, problems);
@@ -202,7 +239,7 @@ impl Logs {
     }
 
     /// A matching line that should be a JSON object with the required fields, and is not.
-    fn json_problem(&self, line: &str) -> Option<(&'static str, String)> {
+    fn json_problem(&self, line: &str) -> Option<(Requirement, String)> {
         if self.json_fields.is_empty() {
             return None;
         }
@@ -216,12 +253,15 @@ impl Logs {
                     .collect();
                 (!absent.is_empty()).then(|| {
                     (
-                        "json-lacks",
+                        Requirement::JsonFields,
                         format!("\"{}\" lacks {}", clean(&cut(line)), absent.join(", ")),
                     )
                 })
             }
-            _ => Some(("not-json", format!("\"{}\"", clean(&cut(line))))),
+            _ => Some((
+                Requirement::JsonObject,
+                format!("\"{}\"", clean(&cut(line))),
+            )),
         }
     }
 
@@ -229,24 +269,24 @@ impl Logs {
     fn totals(
         &self,
         pod: &str,
-        log: &[String],
+        log: &PodLog,
         matched: usize,
         seq: &[i64],
         problems: &mut Vec<Problem>,
     ) {
         if matched == 0 {
             let seen = log
-                .iter()
+                .lines()
                 .find(|l| !l.trim().is_empty())
                 .map_or("an empty log".to_owned(), |l| {
                     format!("first line \"{}\"", clean(&cut(l)))
                 });
-            problems.push(("no-match", pod.to_owned(), seen));
+            problems.push((Requirement::SomeLineMatches, pod.to_owned(), seen));
         } else if let Some(expect) = &self.lines
             && !expect.test(Some(&Json::from(matched)))
         {
             problems.push((
-                "count",
+                Requirement::LineCount,
                 pod.to_owned(),
                 format!("{matched} matching lines, expected {}", expect.describe()),
             ));
@@ -255,7 +295,7 @@ impl Logs {
             let want: Vec<i64> = (1..=seq.len() as i64).collect();
             if seq != want {
                 problems.push((
-                    "sequence",
+                    Requirement::InOrder,
                     pod.to_owned(),
                     format!(
                         "items came as {}, not 1..{} in order",
@@ -271,17 +311,16 @@ impl Logs {
 /// One message per failed requirement: how many pods, which (the first few), and the first
 /// thing seen, in the order the requirements first failed.
 fn group_problems(problems: &[Problem], expects: Option<&str>) -> Vec<String> {
-    let mut order: Vec<&str> = Vec::new();
-    for (kind, _, _) in problems {
-        if !order.contains(kind) {
+    let mut order: Vec<Requirement> = Vec::new();
+    for &(kind, _, _) in problems {
+        if !order.contains(&kind) {
             order.push(kind);
         }
     }
     order
         .into_iter()
         .map(|kind| {
-            let mine: Vec<&(&str, String, String)> =
-                problems.iter().filter(|p| p.0 == kind).collect();
+            let mine: Vec<&Problem> = problems.iter().filter(|p| p.0 == kind).collect();
             let mut pods: Vec<&str> = mine.iter().map(|p| p.1.as_str()).collect();
             pods.dedup();
             let no_match = match expects {
@@ -289,13 +328,13 @@ fn group_problems(problems: &[Problem], expects: Option<&str>) -> Vec<String> {
                 None => "wrote no matching line".to_owned(),
             };
             let what = match kind {
-                "unmatched" => "have lines that do not match the expected form",
-                "json-lacks" => "wrote JSON lines without the required fields",
-                "not-json" => "wrote matching lines that are not JSON objects",
-                "no-match" => no_match.as_str(),
-                "count" => "wrote the wrong number of matching lines",
-                "duplicate" => "share an identity with another pod",
-                _ => "did not log the items in order",
+                Requirement::EveryLineMatches => "have lines that do not match the expected form",
+                Requirement::JsonFields => "wrote JSON lines without the required fields",
+                Requirement::JsonObject => "wrote matching lines that are not JSON objects",
+                Requirement::SomeLineMatches => no_match.as_str(),
+                Requirement::LineCount => "wrote the wrong number of matching lines",
+                Requirement::UniqueIdentity => "share an identity with another pod",
+                Requirement::InOrder => "did not log the items in order",
             };
             let shown: Vec<&str> = pods.iter().take(3).copied().collect();
             let more = pods.len().saturating_sub(3);
@@ -321,21 +360,25 @@ fn group_problems(problems: &[Problem], expects: Option<&str>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::group_problems;
+    use super::{Requirement, group_problems};
 
     #[test]
     fn one_message_per_failed_requirement() {
         let p = |kind, pod: &str, text: &str| (kind, pod.to_owned(), text.to_owned());
         let problems = vec![
-            p("no-match", "w-1", "first line \"starting\""),
-            p("no-match", "w-2", "first line \"hello\""),
             p(
-                "duplicate",
+                Requirement::SomeLineMatches,
+                "w-1",
+                "first line \"starting\"",
+            ),
+            p(Requirement::SomeLineMatches, "w-2", "first line \"hello\""),
+            p(
+                Requirement::UniqueIdentity,
                 "w-3",
                 "pods w-2 and w-3 both call themselves x",
             ),
-            p("no-match", "w-4", "an empty log"),
-            p("no-match", "w-5", "an empty log"),
+            p(Requirement::SomeLineMatches, "w-4", "an empty log"),
+            p(Requirement::SomeLineMatches, "w-5", "an empty log"),
         ];
         assert_eq!(
             group_problems(

@@ -9,7 +9,7 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use super::{Check, Compiling, Outcome, target};
-use crate::check::{Evidence, LiveTarget};
+use crate::check::{Evidence, LiveTarget, PodLog};
 use crate::model::{Assertion, RecordsCheck};
 
 use crate::check::err;
@@ -106,13 +106,7 @@ fn item_field(records: &[Record], n: u64) -> Option<(String, BTreeSet<u64>)> {
 }
 
 fn first_few(names: &[String]) -> String {
-    let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
-    let more = names.len().saturating_sub(3);
-    if more > 0 {
-        format!("{} and {more} more", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
+    crate::text::list_more(names, 3)
 }
 
 fn cut(line: &str) -> String {
@@ -370,7 +364,7 @@ fn judge_records(
     for pod in t.pods.iter().filter(|p| succeeded(p)) {
         let name = pod_name(pod);
         let before = records.len();
-        for line in t.logs.get(name).into_iter().flatten() {
+        for line in t.logs.get(name).into_iter().flat_map(PodLog::lines) {
             if let Some(fields) = parse(line) {
                 records.push(Record {
                     pod: name,
