@@ -184,8 +184,8 @@ impl Logs {
         // are millions of lines, and `captures` allocates for every one.
         let groups = self.unique.is_some() || self.sequence.is_some();
         let index_of = |name: &Option<String>| {
-            let re = self.pattern.as_ref()?;
-            re.capture_names().position(|n| n == name.as_deref())
+            let (re, name) = (self.pattern.as_ref()?, name.as_deref()?);
+            re.capture_names().position(|n| n == Some(name))
         };
         let (unique_at, sequence_at) = (index_of(&self.unique), index_of(&self.sequence));
         let mut slots = self.pattern.as_ref().map(Regex::capture_locations);
@@ -360,7 +360,47 @@ fn group_problems(problems: &[Problem], expects: Option<&str>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Requirement, group_problems};
+    use super::{Logs, Requirement, group_problems};
+    use crate::check::PodLog;
+    use std::collections::BTreeMap;
+
+    fn logs_check(pattern: &str, unique: Option<&str>, sequence: Option<&str>) -> Logs {
+        Logs {
+            object: "job".into(),
+            pattern: Some(regex::Regex::new(pattern).unwrap()),
+            quantifier: crate::model::PodQuantifier::Every,
+            all_lines: false,
+            lines: None,
+            unique: unique.map(str::to_owned),
+            sequence: sequence.map(str::to_owned),
+            json_fields: Vec::new(),
+            expects: None,
+        }
+    }
+
+    /// Groups are read by name: a sequence alone never makes pods' lines identities, and an
+    /// identity repeated by one pod is no duplicate, but by two pods it is.
+    #[test]
+    fn groups_are_read_by_name_only() {
+        let log = |text: &str| PodLog::new([std::sync::Arc::<str>::from(text)]);
+        let sequence = logs_check(r"Completed item (?P<item>\d+)", None, Some("item"));
+        let (mut ids, mut problems) = (BTreeMap::new(), Vec::new());
+        for pod in ["w-1", "w-2"] {
+            let both = log("Completed item 1\nCompleted item 2\n");
+            assert!(sequence.judge_pod(pod, &both, &mut ids, &mut problems));
+        }
+        assert!(
+            problems.is_empty() && ids.is_empty(),
+            "{problems:?} {ids:?}"
+        );
+        let unique = logs_check(r"worker=(?P<worker>\S+)", Some("worker"), None);
+        let mut problems = Vec::new();
+        let mine = log("worker=a step\nworker=a step\n");
+        assert!(unique.judge_pod("w-1", &mine, &mut ids, &mut problems));
+        assert!(!unique.judge_pod("w-2", &mine, &mut ids, &mut problems));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.0 == Requirement::UniqueIdentity));
+    }
 
     #[test]
     fn one_message_per_failed_requirement() {
