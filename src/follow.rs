@@ -138,12 +138,7 @@ impl Stopped {
     /// second: the node's clock and this machine's may differ a little), so that what it
     /// printed in between was never read.
     fn before_end_of(&self, pod: &Pod, container: &str) -> bool {
-        let finished = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.as_ref())
-            .into_iter()
-            .flatten()
+        let finished = statuses(pod)
             .filter(|c| c.name == container)
             .find_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref());
         finished.is_some_and(|f| f.0 > self.at + jiff::SignedDuration::from_secs(1))
@@ -205,15 +200,18 @@ fn split_timestamp(line: &str) -> (Option<Timestamp>, &str) {
     }
 }
 
-/// Whether any container of the pod runs, and whether any has ended.
-fn container_states(pod: &Pod) -> (bool, bool) {
-    let states = pod
-        .status
+/// The pod's containers as its kubelet last reported them.
+fn statuses(pod: &Pod) -> impl Iterator<Item = &k8s_openapi::api::core::v1::ContainerStatus> {
+    pod.status
         .as_ref()
         .and_then(|s| s.container_statuses.as_ref())
         .into_iter()
         .flatten()
-        .filter_map(|c| c.state.as_ref());
+}
+
+/// Whether any container of the pod runs, and whether any has ended.
+fn container_states(pod: &Pod) -> (bool, bool) {
+    let states = statuses(pod).filter_map(|c| c.state.as_ref());
     let (mut running, mut terminated) = (false, false);
     for s in states {
         running |= s.running.is_some();

@@ -41,9 +41,7 @@ impl NodeLost {
             }
         })
     }
-}
 
-impl NodeLost {
     /// Whether the node has been silent long enough to stop waiting for it. After the API
     /// server itself was away, the node controller marks every node not ready until its
     /// kubelet reports again, within seconds (seen on the kit: a 35 s API server restart);
