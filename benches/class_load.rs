@@ -220,7 +220,8 @@ fn plain_client(kc: &str) {
     use k8s_openapi::api::batch::v1::Job;
     use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
     use kube::api::{Api, ListParams, LogParams};
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread, as kubelab's commands run: the floor a grade is compared with.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();

@@ -8,7 +8,7 @@ use kube::api::{Api, DynamicObject, ListParams};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
-use super::{CallCount, explain};
+use super::{CallCount, Shelf, explain};
 use crate::error::Error;
 use crate::kinds::{ApiKind, KindRef, Known};
 use crate::snapshot::{SecretKeys, Snapshot, listed_name};
@@ -135,33 +135,83 @@ where
         + DeserializeOwned
         + std::fmt::Debug,
 {
+    let mut items = Vec::new();
+    each_page(client, namespace, calls, |page: Vec<K>, left| {
+        // Room for exactly what the server says is left: doubling a class's list of pods
+        // held up to twice it.
+        items.reserve_exact(page.len() + left);
+        items.extend(page);
+    })
+    .await?;
+    Ok(items)
+}
+
+/// Every page of a LIST of `K` (in one namespace, or in all with `None`), handed to `keep`
+/// as it arrives with how many objects the server says are left (capped), each object's
+/// managedFields dropped: they are much of a pod's size, and a class's list held with them
+/// (and its whole body at once) was a third of a grade's peak memory.
+pub async fn each_page<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    calls: &CallCount,
+    mut keep: impl FnMut(Vec<K>, usize),
+) -> Result<(), kube::Error>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
     let api: Api<K> = match namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let mut items = Vec::new();
     let mut params = ListParams::default().limit(LIST_PAGE);
     loop {
         calls.add();
         let page = api.list(&params).await?;
-        // Room for exactly what the server says is left: doubling a class's list of pods
-        // held up to twice it.
         let left = page
             .metadata
             .remaining_item_count
             .unwrap_or(0)
             .clamp(0, 50_000) as usize;
-        items.reserve_exact(page.items.len() + left);
-        // Dropped page by page: managedFields are much of a pod's size, and a class's list
-        // held with them (and its whole body at once) was a third of a grade's peak memory.
-        items.extend(page.items.into_iter().map(|mut k| {
-            k.meta_mut().managed_fields = None;
-            k
-        }));
+        let items = page
+            .items
+            .into_iter()
+            .map(|mut k| {
+                k.meta_mut().managed_fields = None;
+                k
+            })
+            .collect();
+        keep(items, left);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),
-            None => return Ok(items),
+            None => return Ok(()),
         }
+    }
+}
+
+/// One kind listed in every namespace onto a [`Shelf`]: for the kinds a class holds many of.
+/// Events that may not be read are a note (`Err`), as in [`list_namespace`].
+pub async fn list_onto_shelf<K>(
+    client: &Client,
+    kind: &ApiKind,
+    calls: &CallCount,
+) -> Result<Result<Shelf<K>, String>, Error>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    let mut shelf = Shelf::default();
+    match each_page(client, None, calls, |page, _| shelf.put(page)).await {
+        Ok(()) => Ok(Ok(shelf)),
+        Err(kube::Error::Api(s)) if s.code == 403 && kind.known() == Some(Known::Event) => {
+            Ok(Err(s.message))
+        }
+        Err(e) => Err(not_served(e, kind, "all namespaces")),
     }
 }
 
@@ -237,8 +287,9 @@ pub async fn list_namespace(
         events: Ok(Vec::new()),
         ..Listed::default()
     };
-    for (kind, list) in kinds.iter().zip(lists) {
-        listed.snapshot.listed.push(listed_name(kind));
+    // Every kind is named, Secrets too: a class's are read namespace by namespace.
+    listed.snapshot.listed = kinds.iter().map(listed_name).collect();
+    for list in lists {
         list.into(&mut listed);
     }
     Ok(listed)

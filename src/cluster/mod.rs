@@ -18,12 +18,14 @@ use crate::error::Error;
 mod advice;
 mod assemble;
 mod list;
+mod shelf;
 
 pub use crate::snapshot::{ClusterIdentity, LogText, Snapshot};
 use advice::chain;
 pub use advice::{explain, missing_permission, tls_advice, watch_expired, watch_status};
 pub use assemble::{assemble, gather, read_bounded};
-pub use list::{Listed, keys_only, list_namespace, resolve_kinds};
+pub use list::{Listed, keys_only, list_namespace, list_onto_shelf, resolve_kinds};
+pub use shelf::Shelf;
 
 /// Bounds on what is read from pod logs: they are untrusted and may be huge.
 pub const LOG_LIMIT_BYTES: i64 = 256 * 1024;

@@ -46,5 +46,12 @@ pub fn watch(args: WatchArgs, course: &Course, store: &mut Store) -> Result<i32,
             .ok_or_else(|| Error::Usage("the course has no exercises".into()))?,
     };
     let target = (!offline).then(|| cluster.target());
-    crate::watch::run(&super::runtime()?, course, &first, file, target, store)
+    crate::watch::run(
+        &super::runtime_with_workers()?,
+        course,
+        &first,
+        file,
+        target,
+        store,
+    )
 }

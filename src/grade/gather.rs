@@ -2,21 +2,27 @@
 //! namespaces at once (split per namespace in memory), or, where cluster-wide LIST is
 //! forbidden, the same calls `check` makes, namespace by namespace. Secrets are never listed
 //! cluster-wide (that would hand the grader every token in the cluster): only in the learners'
-//! namespaces, as keys. Logs are read under one limit for the whole class. The snapshots are
+//! namespaces, as keys. A class's pods and Events wait on a [`Shelf`] as JSON until their
+//! learner's turn. Logs are read under one limit for the whole class. The snapshots are
 //! exactly what `check` would judge, and each is handed to the caller's judge as soon as it is
 //! complete and dropped after: a class's logs are never all held at once (60 learners x 20
 //! pods x 256 KiB would be 300 MiB), only those of the few learners being read.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use std::sync::Mutex;
+
+use k8s_openapi::api::core::v1::{Event, Namespace, Pod, Secret};
 use kube::api::{Api, ListParams};
 use kube::{Client, Resource};
 
 use super::roster::Learner;
-use crate::cluster::{self, CallCount, ClusterIdentity, Listed, LogLimiter, Snapshot, Target};
+use crate::cluster::{
+    self, CallCount, ClusterIdentity, Listed, LogLimiter, Shelf, Snapshot, Target,
+};
 use crate::error::Error;
 use crate::kinds::{ApiKind, Known};
+use crate::snapshot::listed_name;
 use crate::target::Plan;
 
 /// Logs read at once for the whole class.
@@ -160,7 +166,17 @@ async fn gather_context<J: Send>(
 /// Every kind listed in all namespaces at once (Secrets excepted), and the namespaces.
 struct Everything {
     namespaces: Vec<Namespace>,
+    /// The kinds a namespace holds few of, typed.
     listed: Listed,
+    /// Pods and Events, shelved until their learner's turn.
+    shelved: Mutex<Shelved>,
+}
+
+/// The class's pods and Events (or why its Events could not be read), when the plan lists them.
+#[derive(Default)]
+struct Shelved {
+    pods: Option<Shelf<Pod>>,
+    events: Option<Result<Shelf<Event>, String>>,
 }
 
 /// Why the cluster-wide path is not open.
@@ -182,12 +198,50 @@ async fn list_everywhere<J>(cx: &Context<'_, J>) -> Result<Result<Everything, Fo
             ));
         }
     };
-    match cluster::list_namespace(cx.client, None, &cx.kinds, cx.calls).await {
-        Ok(listed) => Ok(Ok(Everything { namespaces, listed })),
+    let shelved_kind = |k: &&ApiKind| matches!(k.known(), Some(Known::Pod | Known::Event));
+    let few: Vec<ApiKind> = cx
+        .kinds
+        .iter()
+        .filter(|k| !shelved_kind(k))
+        .cloned()
+        .collect();
+    let (pods, events) = (
+        cx.kinds.iter().find(|k| k.known() == Some(Known::Pod)),
+        cx.kinds.iter().find(|k| k.known() == Some(Known::Event)),
+    );
+    let listed = futures::try_join!(
+        cluster::list_namespace(cx.client, None, &few, cx.calls),
+        optional(pods.map(|k| cluster::list_onto_shelf::<Pod>(cx.client, k, cx.calls))),
+        optional(events.map(|k| cluster::list_onto_shelf::<Event>(cx.client, k, cx.calls))),
+    );
+    match listed {
+        Ok((mut listed, pods, events)) => {
+            listed.snapshot.listed = cx.kinds.iter().map(listed_name).collect();
+            let pods = match pods {
+                Some(Err(why)) => return Ok(Err(Forbidden(why))),
+                Some(Ok(shelf)) => Some(shelf),
+                None => None,
+            };
+            Ok(Ok(Everything {
+                namespaces,
+                listed,
+                shelved: Mutex::new(Shelved { pods, events }),
+            }))
+        }
         Err(Error::Cluster { message, .. }) if message.contains("forbidden (403)") => {
             Ok(Err(Forbidden(message)))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A listing the plan may not need.
+async fn optional<T>(
+    listing: Option<impl Future<Output = Result<T, Error>>>,
+) -> Result<Option<T>, Error> {
+    match listing {
+        Some(l) => l.await.map(Some),
+        None => Ok(None),
     }
 }
 
@@ -199,14 +253,13 @@ fn in_namespace<K: Resource + Clone>(items: &[K], ns: &str) -> Vec<K> {
         .collect()
 }
 
-/// One namespace's share of the cluster-wide lists: copied when its learner's turn comes
-/// (splitting the class's lists up front held them twice at once), dropped once judged.
-fn share(all: &Listed, ns: &str) -> Listed {
-    let a = &all.snapshot;
+/// One namespace's share of the cluster-wide lists, when its learner's turn comes: its pods
+/// and Events taken off the shelf, the few objects of other kinds copied.
+fn share(all: &Everything, ns: &str) -> Result<Listed, Error> {
+    let a = &all.listed.snapshot;
     let mut l = Listed::default();
     let s = &mut l.snapshot;
     s.jobs = in_namespace(&a.jobs, ns);
-    s.pods = in_namespace(&a.pods, ns);
     s.deployments = in_namespace(&a.deployments, ns);
     s.replica_sets = in_namespace(&a.replica_sets, ns);
     s.cron_jobs = in_namespace(&a.cron_jobs, ns);
@@ -215,11 +268,16 @@ fn share(all: &Listed, ns: &str) -> Listed {
     s.config_maps = in_namespace(&a.config_maps, ns);
     s.others = in_namespace(&a.others, ns);
     s.listed = a.listed.clone();
-    l.events = match &all.events {
-        Ok(e) => Ok(in_namespace(e, ns)),
-        Err(m) => Err(m.clone()),
+    let mut shelved = all.shelved.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(pods) = &mut shelved.pods {
+        s.pods = pods.take(ns)?;
+    }
+    l.events = match &mut shelved.events {
+        Some(Ok(events)) => Ok(events.take(ns)?),
+        Some(Err(why)) => Err(why.clone()),
+        None => Ok(Vec::new()),
     };
-    l
+    Ok(l)
 }
 
 /// A learner namespace's Secrets, as keys: read there only, never cluster-wide.
@@ -256,7 +314,7 @@ async fn split_and_assemble<J: Send>(
         else {
             return Ok(cx.done(l, Err(format!("namespace {ns} does not exist"))));
         };
-        let mut listed = share(&all.listed, ns);
+        let mut listed = share(all, ns)?;
         secrets_of(cx, ns, &mut listed).await?;
         let mut snap = finish(cx, ns, listed).await?;
         if let (Ok(s), Some(since)) = (&mut snap, &namespace.metadata.deletion_timestamp) {

@@ -5,10 +5,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{Property, Report, TestCase, TestSuite};
 
 use super::gradebook::{ExerciseGrade, Flag, Gradebook, LearnerGrade};
 use crate::error::Error;
+use crate::junit;
 use crate::report::{clean, fmt_points};
 use crate::verdict::Status;
 
@@ -63,35 +64,25 @@ fn exercise_cases(learner: &LearnerGrade, e: &ExerciseGrade) -> Vec<TestCase> {
     let mut cases = Vec::new();
     let unjudged = e.assertions.is_empty();
     if unjudged {
-        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        status.set_message(clean(&e.reasons.join("; ")));
+        let mut status = junit::failure(&e.reasons.join("; "), Vec::new());
         status.set_type(flags_text(&e.flags));
         let mut case = TestCase::new(e.exercise.clone(), status);
         case.set_classname(classname.clone());
         cases.push(case);
     }
     for a in &e.assertions {
-        let status = match a.status {
-            Status::Pass => TestCaseStatus::success(),
-            Status::Skipped => {
-                let mut s = TestCaseStatus::skipped();
-                s.set_message(clean(&a.message));
-                s
-            }
-            Status::Fail | Status::NotAttempted => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(clean(&a.message));
-                let mut text = a.details.iter().map(|d| clean(d)).collect::<Vec<_>>();
-                if let Some(h) = &a.hint {
-                    text.push(format!("hint: {}", clean(h)));
-                }
-                s.set_description(text.join("\n"));
-                s
-            }
+        let verdict = junit::Judged {
+            status: a.status,
+            message: &a.message,
+            details: &a.details,
+            hint: a.hint.as_deref(),
+            points: a.points,
         };
-        let mut case = TestCase::new(format!("{}/{}", e.exercise, a.id), status);
-        case.set_classname(classname.clone());
-        case.add_property(Property::new("points", a.points.to_string()));
+        let case = junit::assertion_case(
+            format!("{}/{}", e.exercise, a.id),
+            classname.clone(),
+            verdict,
+        );
         cases.push(case);
     }
     cases
@@ -113,7 +104,7 @@ pub fn junit_text(book: &Gradebook) -> String {
         }
         report.add_test_suite(suite);
     }
-    report.to_string().expect("JUnit serialises") + "\n"
+    junit::xml(&report)
 }
 
 /// What a learner is handed back: per exercise, the points, what passed, what failed and

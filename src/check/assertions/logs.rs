@@ -168,6 +168,76 @@ enum Requirement {
 /// (requirement, pod, what was seen): grouped into one message per requirement.
 type Problem = (Requirement, String, String);
 
+/// Reads two named groups of a pattern (the identity and the item number), line after line.
+/// A match's groups depend only on its text and on the one character either side of it:
+/// every look-around the regex crate has (`^`, `$`, `\b`, `\B` and their variants) looks one
+/// character away at most. So a line whose match has the same text and surroundings as the
+/// last one read reuses its groups, and only the match is searched for, which costs a
+/// fraction of reading groups (benches/class_load.rs: a pod repeats its identity on every
+/// line).
+struct GroupReader<'r> {
+    re: &'r Regex,
+    /// The groups' indexes, by name; `None` for a name the pattern lacks or none was given.
+    wanted: [Option<usize>; 2],
+    slots: regex::CaptureLocations,
+    last: Option<LastMatch>,
+}
+
+/// The last match whose groups were read: its text, its surroundings, and the groups' spans
+/// from its start.
+struct LastMatch {
+    text: String,
+    before: Option<char>,
+    after: Option<char>,
+    spans: [Option<(usize, usize)>; 2],
+}
+
+impl<'r> GroupReader<'r> {
+    fn new(re: &'r Regex, names: [&Option<String>; 2]) -> GroupReader<'r> {
+        let index_of = |name: &Option<String>| {
+            let name = name.as_deref()?;
+            re.capture_names().position(|n| n == Some(name))
+        };
+        GroupReader {
+            re,
+            wanted: names.map(index_of),
+            slots: re.capture_locations(),
+            last: None,
+        }
+    }
+
+    /// The wanted groups of the line's first match, or `None` when the line does not match.
+    fn read<'l>(&mut self, line: &'l str) -> Option<[Option<&'l str>; 2]> {
+        let found = self.re.find(line)?;
+        let at = found.start();
+        let before = line[..at].chars().next_back();
+        let after = line[found.end()..].chars().next();
+        let same = self.last.as_ref().filter(|last| {
+            last.text == found.as_str() && last.before == before && last.after == after
+        });
+        let spans = match same {
+            Some(last) => last.spans,
+            None => {
+                // From the match's start, the search finds that same match (no match starts
+                // earlier), now with its groups.
+                self.re.captures_read_at(&mut self.slots, line, at)?;
+                let spans = self.wanted.map(|index| {
+                    let (start, end) = self.slots.get(index?)?;
+                    Some((start - at, end - at))
+                });
+                self.last = Some(LastMatch {
+                    text: found.as_str().to_owned(),
+                    before,
+                    after,
+                    spans,
+                });
+                spans
+            }
+        };
+        Some(spans.map(|span| span.map(|(start, end)| &line[at + start..at + end])))
+    }
+}
+
 impl Logs {
     /// Judges one pod's log, adding its problems; true when it met every requirement.
     fn judge_pod(
@@ -180,22 +250,20 @@ impl Logs {
         let before = problems.len();
         let mut matched = 0usize;
         let mut seq: Vec<i64> = Vec::new();
-        // Captures only when a group is read, into one reused set of slots: a class's logs
-        // are millions of lines, and `captures` allocates for every one.
-        let groups = self.unique.is_some() || self.sequence.is_some();
-        let index_of = |name: &Option<String>| {
-            let (re, name) = (self.pattern.as_ref()?, name.as_deref()?);
-            re.capture_names().position(|n| n == Some(name))
-        };
-        let (unique_at, sequence_at) = (index_of(&self.unique), index_of(&self.sequence));
-        let mut slots = self.pattern.as_ref().map(Regex::capture_locations);
+        // Groups only where one is read: a class's logs are millions of lines, and reading
+        // groups costs several times a plain match.
+        let mut groups = self
+            .pattern
+            .as_ref()
+            .filter(|_| self.unique.is_some() || self.sequence.is_some())
+            .map(|re| GroupReader::new(re, [&self.unique, &self.sequence]));
         for line in log.lines().filter(|l| !l.trim().is_empty()) {
-            let found = match (&self.pattern, &mut slots) {
-                (Some(re), Some(slots)) if groups => re.captures_read(slots, line).is_some(),
-                (Some(re), _) => re.is_match(line),
-                (None, _) => true,
+            let read = match (&self.pattern, &mut groups) {
+                (_, Some(reader)) => reader.read(line),
+                (Some(re), None) => re.is_match(line).then_some([None, None]),
+                (None, None) => Some([None, None]),
             };
-            if !found {
+            let Some([unique, sequence]) = read else {
                 if self.all_lines {
                     problems.push((
                         Requirement::EveryLineMatches,
@@ -204,20 +272,13 @@ impl Logs {
                     ));
                 }
                 continue;
-            }
+            };
             if let Some((kind, seen)) = self.json_problem(line) {
                 problems.push((kind, pod.to_owned(), seen));
                 continue;
             }
             matched += 1;
-            let Some(slots) = slots.as_ref().filter(|_| groups) else {
-                continue;
-            };
-            let group = |index: Option<usize>| {
-                let (start, end) = slots.get(index?)?;
-                Some(&line[start..end])
-            };
-            if let Some(id) = group(unique_at) {
+            if let Some(id) = unique {
                 match identities.get(id) {
                     Some(other) if other != pod => problems.push((
                         Requirement::UniqueIdentity,
@@ -230,7 +291,7 @@ impl Logs {
                     }
                 }
             }
-            if let Some(item) = group(sequence_at) {
+            if let Some(item) = sequence {
                 seq.push(item.parse().unwrap_or(-1));
             }
         }
@@ -400,6 +461,40 @@ mod tests {
         assert!(!unique.judge_pod("w-2", &mine, &mut ids, &mut problems));
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().all(|p| p.0 == Requirement::UniqueIdentity));
+    }
+
+    /// Reading groups through the last match gives what reading every line afresh gives,
+    /// whatever the lines and whatever the patterns' look-arounds see around a repeated match.
+    #[test]
+    fn reused_groups_are_those_read_afresh() {
+        use proptest::prelude::*;
+        let patterns = [
+            r"(?i)\b(?:worker|id)\b\s*(?:[=:]\s*|\s+)(?P<a>[a-z0-9-]*[0-9-][a-z0-9-]*)",
+            r"^(?P<a>w=\d*)(?P<b>\d)?$",
+            r"(?P<a>\Bw)=?(?P<b>\d+)?\b",
+            r"(?m)(?P<a>\d)$|(?P<b>x)",
+            r"\b{start}(?P<a>\w)(?P<b>\w*)\b{end}",
+            r"(?P<a>é?)1",
+            // The same text, matched by different groups in different surroundings.
+            r"(?P<a>\bw)|(?P<b>w)",
+            r"(?P<a>1\b)|(?P<b>1)",
+            r"(?P<a>^x)|(?P<b>x)",
+            r"(?P<a>-$)|(?P<b>-)",
+        ];
+        let line = proptest::string::string_regex("[wWid=: 1-3xé-]{0,12}").unwrap();
+        proptest!(|(lines in proptest::collection::vec(line, 1..12))| {
+            for pattern in patterns {
+                let re = regex::Regex::new(pattern).unwrap();
+                let (a, b) = (Some("a".to_owned()), Some("b".to_owned()));
+                let mut reader = super::GroupReader::new(&re, [&a, &b]);
+                for line in &lines {
+                    let afresh = re
+                        .captures(line)
+                        .map(|c| ["a", "b"].map(|g| c.name(g).map(|m| m.as_str())));
+                    prop_assert_eq!(reader.read(line), afresh, "{} on {:?}", pattern, line);
+                }
+            }
+        });
     }
 
     #[test]
