@@ -71,13 +71,18 @@ fn grade(scenario: Scenario, args: &[&str]) -> Graded {
 
 /// [`grade`] with a roster of one's own (`ROSTER` in `args` is its path).
 fn grade_listed(scenario: Scenario, roster: &str, args: &[&str]) -> Graded {
+    grade_these(scenario, &EXERCISES, roster, args)
+}
+
+/// `kubelab grade EXERCISES` against the scenario, with this roster.
+fn grade_these(scenario: Scenario, exercises: &[&str], roster: &str, args: &[&str]) -> Graded {
     let server = ApiServer::start(scenario);
     let dir = tempfile::tempdir().unwrap();
     let kc = server.kubeconfig(dir.path(), "default", TOKEN);
     std::fs::write(dir.path().join("roster.csv"), roster).unwrap();
     let out = dir.path().join("grades");
     let mut all: Vec<String> = vec!["grade".into()];
-    all.extend(EXERCISES.map(str::to_owned));
+    all.extend(exercises.iter().map(|e| (*e).to_owned()));
     all.extend(["--kubeconfig".into(), kc.display().to_string()]);
     all.extend(["--out".into(), out.display().to_string()]);
     for a in args {
@@ -743,55 +748,12 @@ fn a_roster_context_column_spreads_the_class_over_clusters() {
 
 /// A class on Unit 4's kinds: one cluster-wide LIST per kind the exercises need, but Secrets
 /// only in each learner's namespace (a cluster-wide LIST of Secrets would hand the grader every
-/// token in the cluster); the Secret's value appears in no file of the gradebook.
+/// token in the cluster); the Secret's value appears in no file of the gradebook. Read
+/// cluster-wide or namespace by namespace, every file says the same.
 #[test]
 fn a_class_on_every_kind_lists_each_kind_once_and_secrets_per_namespace() {
-    let runs = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let scenario = Scenario {
-        version: "k8s-1.36".into(),
-        merged: HashMap::from([
-            (
-                "u-alice".into(),
-                runs(&["u4-configuration", "u4-service-endpoints", "u4-cronjob"]),
-            ),
-            (
-                "u-bob".into(),
-                runs(&[
-                    "u4-configuration-wrong",
-                    "u4-service-endpoints-wrong",
-                    "u4-cronjob-wrong",
-                ]),
-            ),
-        ]),
-        token: Some(TOKEN.into()),
-        kube_system_uid: Some("uid-of-k8s-1.36".into()),
-        ..Scenario::default()
-    };
-    let server = ApiServer::start(scenario);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = server.kubeconfig(dir.path(), "default", TOKEN);
-    let roster = dir.path().join("roster.csv");
-    std::fs::write(&roster, "learner,namespace\nalice,u-alice\nbob,u-bob\n").unwrap();
-    let out = dir.path().join("grades");
-    let run = kubelab_env(
-        &root(),
-        &[
-            "grade",
-            "configuration",
-            "service-endpoints",
-            "cronjob",
-            "--roster",
-            roster.to_str().unwrap(),
-            "--kubeconfig",
-            kc.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        None,
-        &[],
-    );
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let requests = server.requests();
+    let wide = grade_unit_4(false);
+    let requests = &wide.requests;
     assert!(
         requests.iter().all(|r| r.starts_with("GET ")),
         "{requests:#?}"
@@ -821,7 +783,8 @@ fn a_class_on_every_kind_lists_each_kind_once_and_secrets_per_namespace() {
             .count();
         assert_eq!(n, 1, "the Secrets of {ns}, once: {requests:#?}");
     }
-    let json: serde_json::Value = serde_json::from_str(&read(&out, "gradebook.json")).unwrap();
+    let out = &wide.out;
+    let json: serde_json::Value = serde_json::from_str(&read(out, "gradebook.json")).unwrap();
     let points = |who: usize| json["learners"][who]["total"].as_f64().unwrap();
     assert_eq!(
         points(0),
@@ -829,10 +792,56 @@ fn a_class_on_every_kind_lists_each_kind_once_and_secrets_per_namespace() {
         "alice's references earn every point: {json:#}"
     );
     assert!(points(1) < 30.0, "bob's wrong answers do not: {json:#}");
-    for (name, text) in files(&out) {
+    for (name, text) in files(out) {
         assert!(
             !text.contains("kubelab-s3cr3t-2026") && !text.contains("a3ViZWxhYi1zM2NyM3QtMjAyNg=="),
             "{name} shows the Secret's value"
         );
     }
+    // Dan's namespace holds none of the targets: each exercise says which it lacks.
+    let dan = read(out, "feedback/dan.md");
+    for missing in [
+        "no ConfigMap named app-config or Secret named app-secret or Pod named configured",
+        "no Deployment named web or Service named web",
+        "no CronJob named report",
+    ] {
+        assert!(dan.contains(missing), "{missing}: {dan}");
+    }
+    let narrow = grade_unit_4(true);
+    assert_eq!(narrow.run.code, 0, "{}", narrow.run.stderr);
+    assert_eq!(files(out), files(&narrow.out));
+}
+
+/// Grades Unit 4's configuration, service-endpoints and cronjob exercises for alice (the
+/// references), bob (wrong answers) and dan (a namespace with none of their objects).
+fn grade_unit_4(forbid_cluster_wide: bool) -> Graded {
+    let runs = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let scenario = Scenario {
+        version: "k8s-1.36".into(),
+        merged: HashMap::from([
+            (
+                "u-alice".into(),
+                runs(&["u4-configuration", "u4-service-endpoints", "u4-cronjob"]),
+            ),
+            (
+                "u-bob".into(),
+                runs(&[
+                    "u4-configuration-wrong",
+                    "u4-service-endpoints-wrong",
+                    "u4-cronjob-wrong",
+                ]),
+            ),
+            ("u-dan".into(), runs(&["u3-slow-sequential"])),
+        ]),
+        token: Some(TOKEN.into()),
+        kube_system_uid: Some("uid-of-k8s-1.36".into()),
+        forbid_cluster_wide,
+        ..Scenario::default()
+    };
+    grade_these(
+        scenario,
+        &["configuration", "service-endpoints", "cronjob"],
+        "learner,namespace\nalice,u-alice\nbob,u-bob\ndan,u-dan\n",
+        &["--roster", "ROSTER"],
+    )
 }
