@@ -25,9 +25,12 @@ pub async fn stream_logs(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let pods: Api<Pod> = Api::namespaced(client, &namespace);
-    let stream = watcher(pods.clone(), watcher::Config::default().labels(&selector))
-        .backoff(crate::cluster::watch_backoff())
-        .applied_objects();
+    let stream = watcher(
+        pods.clone(),
+        crate::cluster::watch_config().labels(&selector),
+    )
+    .backoff(crate::cluster::watch_backoff())
+    .applied_objects();
     futures::pin_mut!(stream);
     let (ended_tx, mut ended) = mpsc::unbounded_channel();
     let mut followers = Followers {

@@ -67,7 +67,8 @@ async fn follow(
     namespaces: Arc<BTreeSet<String>>,
     changed: UnboundedSender<String>,
 ) {
-    let stream = watcher(api, watcher::Config::default()).backoff(crate::cluster::watch_backoff());
+    let stream =
+        watcher(api, crate::cluster::watch_config()).backoff(crate::cluster::watch_backoff());
     futures::pin_mut!(stream);
     let mut listed_once = false;
     let mut resyncing = false;

@@ -5,7 +5,7 @@
 //! shared with bundles.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
@@ -45,6 +45,25 @@ pub fn watch_backoff()
         .with_jitter()
         .without_max_times();
     kube::runtime::utils::ResetTimerBackoff::new(builder.into(), Duration::from_secs(120))
+}
+
+/// What a watch asks of the server: to end the watch, cleanly, before the client's read
+/// timeout (`--request-timeout`, set by [`connect`]) would cut a quiet one. kube-runtime's
+/// watcher relies on that (its default 290 s sits under kube's default read timeout of
+/// 295 s); kubelab reads with 30 s, and a watch on which nothing happened for 30 s (a stopped
+/// kubelet, a long quiet Job) was cut and said as a lost API server. The watcher then
+/// watches on from where it was, without listing again.
+pub fn watch_config() -> kube::runtime::watcher::Config {
+    let read = Duration::from_millis(READ_TIMEOUT_MS.load(Ordering::Relaxed));
+    kube::runtime::watcher::Config::default().timeout(watch_timeout_under(read))
+}
+
+/// The read timeout the clients of this process were made with (one `--request-timeout`).
+static READ_TIMEOUT_MS: AtomicU64 = AtomicU64::new(30_000);
+
+/// A server-side watch timeout, in whole seconds, safely under a read timeout.
+fn watch_timeout_under(read: Duration) -> u32 {
+    (read.as_secs_f64() * 0.8).floor().clamp(1.0, 290.0) as u32
 }
 
 /// Where to connect, as kubectl's flags say.
@@ -108,6 +127,7 @@ pub async fn connect(target: &Target) -> Result<(Client, String), Error> {
     let timeout = target.request_timeout.unwrap_or(Duration::from_secs(30));
     config.connect_timeout = Some(timeout);
     config.read_timeout = Some(timeout);
+    READ_TIMEOUT_MS.store(timeout.as_millis() as u64, Ordering::Relaxed);
     // kube's default retries a 503 up to 15 times with backoff to 1000 s: a learner would wait
     // for minutes. A check is cheap to run again, so report at once and say so.
     config.default_retry = false;
@@ -179,6 +199,15 @@ pub async fn identity(client: &Client, calls: &CallCount) -> ClusterIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The server ends a watch before the client would stop reading it, whatever
+    /// `--request-timeout` says, within what a server accepts (whole seconds, 1 at least).
+    #[test]
+    fn watches_end_before_the_read_timeout() {
+        for (read, watch) in [(30.0, 24), (1.5, 1), (0.1, 1), (295.0, 236), (3600.0, 290)] {
+            assert_eq!(watch_timeout_under(Duration::from_secs_f64(read)), watch);
+        }
+    }
 
     #[test]
     fn tls_failures_in_plain_words() {

@@ -273,7 +273,7 @@ where
 {
     let api: Api<K> = Api::namespaced(client.clone(), ns);
     Box::pin(
-        watcher(api, watcher::Config::default())
+        watcher(api, crate::cluster::watch_config())
             .backoff(crate::cluster::watch_backoff())
             .map(move |e| e.map(|ev| wrap(Box::new(ev)))),
     )

@@ -216,6 +216,11 @@ fn a_kubelet_stopped_mid_run_is_explained_not_passed() {
     };
     let out = run.finish(std::time::Duration::from_secs(300));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        !out.stderr.contains("lost the API server"),
+        "the API server ran throughout: {}",
+        out.stderr
+    );
     for said in [
         "slow-sequential: node lab-node stopped reporting (its pods marked not ready since ",
         "nothing on it progresses until its kubelet is back; judging what there is",
