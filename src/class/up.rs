@@ -376,10 +376,14 @@ async fn set_up(
 /// Waits until the quota controller has filled the new quota's status: until then the API
 /// server admits pods without counting them against it (seen on the real cluster: four pods of
 /// 3 CPU admitted under a 3-CPU quota created a second earlier), so a learner must not get
-/// their kubeconfig before it.
+/// their kubeconfig before it. It takes a second, but up to its 30 s resync when the controller
+/// waits on a kind that is gone (seen on the kit right after a CustomResourceDefinition was
+/// deleted): up to a minute, asking less often as it goes.
 async fn enforced(client: &Client, ns: &str, calls: &CallCount) -> Result<(), Error> {
     let api = Api::<ResourceQuota>::namespaced(client.clone(), ns);
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + QUOTA_WAIT;
+    let mut pause = std::time::Duration::from_millis(100);
+    while std::time::Instant::now() < deadline {
         calls.add();
         let quota = api.get(super::QUOTA).await.map_err(|e| {
             cluster::explain(
@@ -393,15 +397,20 @@ async fn enforced(client: &Client, ns: &str, calls: &CallCount) -> Result<(), Er
         if !wanted.is_empty() && wanted.keys().all(|k| counted.contains_key(k)) {
             return Ok(());
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(1));
     }
     Err(Error::Cluster {
         message: format!(
-            "the ResourceQuota of namespace {ns} is not enforced yet: the quota controller did not take it up within 10 s"
+            "the ResourceQuota of namespace {ns} is not enforced yet: the quota controller did not take it up within {} s",
+            QUOTA_WAIT.as_secs()
         ),
         help: Some("is kube-controller-manager running? Run `class up` again once it is".into()),
     })
 }
+
+/// How long `class up` waits for the quota controller to take up a new quota.
+const QUOTA_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A token from the TokenRequest API, its expiry kept on the ServiceAccount (for `status`), and
 /// the learner's kubeconfig written whole with it.
